@@ -1,0 +1,1 @@
+"""The ``provisioner`` command: the composition root that starts and drives every part."""

@@ -1,0 +1,281 @@
+"""``provisioner``: run the API, the worker, the sandbox or the demo; manage tokens and projects.
+
+Errors end the command with one readable line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import httpx
+import typer
+
+from shared.errors import ConfigError
+
+__all__ = ["app", "main"]
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="provisioner",
+    help="Turns 'create a project' into a ready GitHub repository.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+tokens_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
+projects_app = typer.Typer(help="Projects, through the API.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(projects_app, name="projects")
+
+ApiUrl = Annotated[str, typer.Option(envvar="PROVISIONER_URL", help="The API's base URL.")]
+ApiToken = Annotated[
+    str, typer.Option(envvar="PROVISIONER_TOKEN", help="Bearer token for the API.")
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"provisioner: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine, turning known failures into one line and exit code 1."""
+    from shared.projects_client import ApiError, ProjectFailed, WaitTimedOut
+
+    try:
+        return asyncio.run(factory())  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise _fail(f"configuration: {exc}") from None
+    except ApiError as exc:
+        raise _fail(str(exc)) from None
+    except (ProjectFailed, WaitTimedOut) as exc:
+        raise _fail(str(exc)) from None
+    except httpx.TransportError as exc:
+        raise _fail(f"cannot reach the API: {type(exc).__name__}: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"cannot connect: {exc}") from None
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(envvar="API_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="API_PORT")] = 8000,
+) -> None:
+    """Serve the REST API."""
+    from api.main import run
+
+    try:
+        run(host=host, port=port)
+    except ConfigError as exc:
+        raise _fail(f"configuration: {exc}") from None
+
+
+@app.command()
+def worker() -> None:
+    """Run a provisioning worker (arq) until SIGTERM."""
+    from worker.main import run
+
+    try:
+        run()
+    except ConfigError as exc:
+        raise _fail(f"configuration: {exc}") from None
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database (DATABASE_URL) to the newest schema."""
+    from shared.db.migrate import upgrade_to_head
+
+    try:
+        upgrade_to_head()
+    except OSError as exc:
+        raise _fail(f"cannot reach PostgreSQL: {exc}") from None
+    typer.echo("database is at the newest migration")
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def sandbox(ctx: typer.Context) -> None:
+    """Serve the GitHub sandbox (arguments go to it; --help lists them)."""
+    from sandbox.cli import main as sandbox_main
+
+    args = list(ctx.args)
+    defaults = {
+        "--app-id": os.environ.get("GITHUB_APP_ID", "1"),
+        "--org": os.environ.get("GITHUB_ORG") or "acme",
+        "--private-key": os.environ.get("GITHUB_APP_PRIVATE_KEY_PATH", ".sandbox/app.pem"),
+        "--port": "9100",
+    }
+    for flag, value in defaults.items():
+        if flag not in args and "--help" not in args:
+            args += [flag, value]
+    raise typer.Exit(sandbox_main(args))
+
+
+@app.command()
+def demo(
+    keep: Annotated[bool, typer.Option(help="Keep the demo database afterwards.")] = False,
+) -> None:
+    """The whole flow end to end against the sandbox, printing what happens."""
+    from cli.demo import run_demo
+
+    try:
+        code = run_demo(keep_database=keep)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    raise typer.Exit(code)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    role: Annotated[str, typer.Option(help="user, ops or service")],
+    subject: Annotated[str, typer.Option(help="Who the token is for (the owner name).")],
+) -> None:
+    """Create an API token and print it once."""
+    from shared.crypto import hash_api_token, new_api_token
+    from shared.db.engine import create_engine, create_sessionmaker, session_scope
+    from shared.db.models import TokenRole
+    from shared.projects import repository
+
+    if role not in {r.value for r in TokenRole}:
+        raise _fail(f"--role must be one of user, ops, service (got {role!r})", 2)
+    if not subject.strip():
+        raise _fail("--subject must not be empty", 2)
+    token = new_api_token()
+
+    async def store() -> None:
+        engine = create_engine()
+        try:
+            async with session_scope(create_sessionmaker(engine)) as session:
+                await repository.insert_token(session, hash_api_token(token), role, subject.strip())
+        finally:
+            await engine.dispose()
+
+    _run(store)
+    typer.echo(token)
+
+
+def _client(url: str, token: str) -> Any:
+    from shared.projects_client import ProjectsClient
+
+    if not token:
+        raise _fail("no API token: set PROVISIONER_TOKEN or pass --token", 2)
+    return ProjectsClient(url, token)
+
+
+def _print(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@projects_app.command("create")
+def projects_create(
+    name: str,
+    secret: Annotated[list[str] | None, typer.Option(help="K=V, repeatable.")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until ready or failed.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 300.0,
+    url: ApiUrl = "http://127.0.0.1:8000",
+    token: ApiToken = "",
+) -> None:
+    """Create a project (answers at once; --wait follows it to the end)."""
+    secrets: dict[str, str] = {}
+    for item in secret or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise _fail(f"--secret takes NAME=VALUE (got {item.split('=')[0]!r}...)", 2)
+        secrets[key] = value
+
+    async def go() -> dict[str, Any]:
+        async with _client(url, token) as client:
+            project: dict[str, Any] = await client.create(
+                name, description=description, secrets=secrets or None
+            )
+            if wait:
+                project = await client.wait_until_ready(project["id"], timeout_s=timeout)
+            return project
+
+    _print(_run(go))
+
+
+@projects_app.command("list")
+def projects_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending_repo, provisioning, ready, repo_failed")
+    ] = None,
+    url: ApiUrl = "http://127.0.0.1:8000",
+    token: ApiToken = "",
+) -> None:
+    """List projects, newest first."""
+
+    async def go() -> list[dict[str, Any]]:
+        async with _client(url, token) as client:
+            items: list[dict[str, Any]] = await client.list(status=status)
+            return items
+
+    for project in _run(go):
+        error = project.get("last_error") or {}
+        typer.echo(
+            f"{project['id']}  {project['status']:<12}  {project['repo_name']:<30}  "
+            f"{error.get('code', '')}"
+        )
+
+
+@projects_app.command("show")
+def projects_show(
+    project_id: str,
+    events: Annotated[bool, typer.Option(help="Also print the event history.")] = False,
+    url: ApiUrl = "http://127.0.0.1:8000",
+    token: ApiToken = "",
+) -> None:
+    """Show one project (and its events)."""
+
+    async def go() -> dict[str, Any]:
+        async with _client(url, token) as client:
+            project: dict[str, Any] = await client.get(project_id)
+            if events:
+                project["events"] = await client.events(project_id)
+            return project
+
+    _print(_run(go))
+
+
+@projects_app.command("retry")
+def projects_retry(
+    project_id: Annotated[str | None, typer.Argument()] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Every repo_failed project.")
+    ] = False,
+    url: ApiUrl = "http://127.0.0.1:8000",
+    token: ApiToken = "",
+) -> None:
+    """Re-enqueue a failed (or stuck) project; ops tokens only."""
+    if (project_id is None) == (not all_failed):
+        raise _fail("give a project id or --all-failed (not both)", 2)
+
+    async def go() -> list[dict[str, Any]]:
+        async with _client(url, token) as client:
+            if project_id is not None:
+                return [await client.retry(project_id)]
+            failed = await client.list(status="repo_failed")
+            return [await client.retry(p["id"]) for p in failed]
+
+    retried = _run(go)
+    for project in retried:
+        typer.echo(f"{project['id']}  {project['status']}")
+    if all_failed:
+        typer.echo(f"{len(retried)} project(s) re-enqueued")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="provisioner")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,21 @@
+"""Our own GitHub: a stateful, strict simulator of the GitHub REST endpoints provisioner uses.
+
+Use :class:`GitHubSandbox` (its ``.app`` is an ASGI app) with ``httpx.ASGITransport`` or
+over loopback HTTP with :func:`sandbox.server.serve_in_thread`.
+"""
+
+from sandbox.core import ConnectionDropped, GitHubSandbox
+from sandbox.faults import Faults
+from sandbox.models import Commit, Installation, RequestRecord, SandboxRepository
+from sandbox.spec import response_errors
+
+__all__ = [
+    "Commit",
+    "ConnectionDropped",
+    "Faults",
+    "GitHubSandbox",
+    "Installation",
+    "RequestRecord",
+    "SandboxRepository",
+    "response_errors",
+]

@@ -1,0 +1,126 @@
+"""``main(argv)``: serve a GitHub sandbox on a host and port, for demos and local runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from socket import socket
+
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sandbox.core import GitHubSandbox
+
+__all__ = ["build_sandbox", "load_or_create_key", "main", "parser"]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: App, installations, key file, listen address, faults."""
+    p = argparse.ArgumentParser(prog="sandbox", description="Serve our own GitHub sandbox.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p.add_argument("--app-id", type=int, required=True)
+    p.add_argument(
+        "--org",
+        action="append",
+        required=True,
+        help="organization to install the App on (repeatable)",
+    )
+    p.add_argument(
+        "--private-key",
+        type=Path,
+        required=True,
+        help="the App's private key (PEM); generated (mode 0600) if missing",
+    )
+    p.add_argument("--web-url", default="https://github.com")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-validate", action="store_true", help="skip OpenAPI request checks")
+    p.add_argument("--rate-limit", type=int, default=5000, help="requests per hour")
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--server-error-rate", type=float, default=0.0)
+    p.add_argument("--rate-limit-429-rate", type=float, default=0.0)
+    p.add_argument("--retry-after-s", type=int, default=60)
+    p.add_argument("--post-create-404-s", type=float, default=0.0)
+    p.add_argument("--drop-connection-rate", type=float, default=0.0)
+    p.add_argument("--secondary-limit-per-minute", type=int, default=None)
+    return p
+
+
+def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
+    """The RSA key in ``path``; a new 2048-bit key is written there (0600) if missing."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise SystemExit(f"{path}: not an RSA private key")
+        return key
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    return key
+
+
+def build_sandbox(args: argparse.Namespace) -> tuple[GitHubSandbox, dict[str, int]]:
+    """A sandbox configured from parsed arguments, and its installation ids by org."""
+    key = load_or_create_key(args.private_key)
+    sb = GitHubSandbox(
+        args.app_id,
+        key.public_key(),
+        web_url=args.web_url,
+        validate_requests=not args.no_validate,
+        seed=args.seed,
+        rate_limit=args.rate_limit,
+    )
+    installs = {org: sb.add_installation(org) for org in args.org}
+    f = sb.faults
+    f.latency_s = args.latency_ms / 1000
+    f.server_error_rate = args.server_error_rate
+    f.rate_limit_429_rate = args.rate_limit_429_rate
+    f.retry_after_s = args.retry_after_s
+    f.post_create_404_s = args.post_create_404_s
+    f.drop_connection_rate = args.drop_connection_rate
+    f.secondary_limit_per_minute = args.secondary_limit_per_minute
+    return sb, installs
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """Prints one line with the address once the server listens."""
+
+    def __init__(self, config: uvicorn.Config, details: str) -> None:
+        super().__init__(config)
+        self.details = details
+
+    async def startup(self, sockets: list[socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            print(f"GitHub sandbox listening on http://{host}:{port} ({self.details})", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until interrupted; returns the exit status."""
+    args = parser().parse_args(argv)
+    sb, installs = build_sandbox(args)
+    details = f"app id {args.app_id}, installations " + ", ".join(
+        f"{org}={iid}" for org, iid in installs.items()
+    )
+    config = uvicorn.Config(
+        sb.app, host=args.host, port=args.port, log_level="warning", lifespan="off"
+    )
+    server = _AnnouncingServer(config, details)
+    server.run()
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Database access: the declarative base, the models, the engine and migrations."""

@@ -1,0 +1,198 @@
+"""All ORM models: projects, their secrets and events, and API tokens.
+
+Status and role values are plain ``text`` columns guarded by CHECK constraints.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    FetchedValue,
+    ForeignKey,
+    Identity,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db.base import Base
+
+__all__ = [
+    "ROLES",
+    "SECRET_STATES",
+    "STATUSES",
+    "UNFINISHED_STATUSES",
+    "ApiToken",
+    "Project",
+    "ProjectEvent",
+    "ProjectSecret",
+    "ProjectStatus",
+    "SecretState",
+    "TokenRole",
+]
+
+
+class ProjectStatus(enum.StrEnum):
+    """Where a project is in its life (see design notes, status machine)."""
+
+    PENDING_REPO = "pending_repo"
+    PROVISIONING = "provisioning"
+    READY = "ready"
+    REPO_FAILED = "repo_failed"
+
+
+class SecretState(enum.StrEnum):
+    """Whether GitHub has a project's Actions secret."""
+
+    PENDING = "pending"
+    SET = "set"
+    FAILED = "failed"
+
+
+class TokenRole(enum.StrEnum):
+    """What an API token may do."""
+
+    USER = "user"
+    OPS = "ops"
+    SERVICE = "service"
+
+
+STATUSES: tuple[str, ...] = tuple(ProjectStatus)
+UNFINISHED_STATUSES: tuple[str, ...] = (ProjectStatus.PENDING_REPO, ProjectStatus.PROVISIONING)
+SECRET_STATES: tuple[str, ...] = tuple(SecretState)
+ROLES: tuple[str, ...] = tuple(TokenRole)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+_NOW = func.now()
+# Columns the lifecycle sets to ``now()`` in SQL: read back with RETURNING on every UPDATE.
+_SET_BY_SQL = FetchedValue()
+
+
+class Project(Base):
+    """A project and, once ready, its GitHub repository. ``version`` is the API's ETag."""
+
+    __tablename__ = "projects"
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(Text)
+    repo_name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    config: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    owner: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    generation: Mapped[int] = mapped_column(server_default=text("1"))
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None]
+    last_error_code: Mapped[str | None] = mapped_column(Text)
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    repo_github_id: Mapped[int | None] = mapped_column(BigInteger)
+    repo_owner: Mapped[str | None] = mapped_column(Text)
+    repo_full_name: Mapped[str | None] = mapped_column(Text)
+    repo_html_url: Mapped[str | None] = mapped_column(Text)
+    repo_clone_url: Mapped[str | None] = mapped_column(Text)
+    repo_default_branch: Mapped[str | None] = mapped_column(Text)
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    create_requested_at: Mapped[datetime | None] = mapped_column(server_onupdate=_SET_BY_SQL)
+    idempotency_key: Mapped[str | None] = mapped_column(Text)
+    request_fingerprint: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=_NOW)
+    updated_at: Mapped[datetime] = mapped_column(server_default=_NOW, server_onupdate=_SET_BY_SQL)
+    provisioned_at: Mapped[datetime | None] = mapped_column(server_onupdate=_SET_BY_SQL)
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+
+    secrets: Mapped[list[ProjectSecret]] = relationship(
+        back_populates="project", lazy="raise", passive_deletes=True
+    )
+    events: Mapped[list[ProjectEvent]] = relationship(
+        back_populates="project", lazy="raise", passive_deletes=True
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        UniqueConstraint("owner", "idempotency_key"),
+        # A live project owns its repository name (GitHub compares names case-insensitively).
+        Index(
+            "uq_projects_live_repo_name",
+            func.lower(text("repo_name")),
+            unique=True,
+            postgresql_where=text("status <> 'repo_failed'"),
+        ),
+        Index("ix_projects_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_projects_owner_created_at_id", "owner", "created_at", "id"),
+        Index("ix_projects_created_at_id", "created_at", "id"),
+        # The sweeper's scan: only unfinished rows are in it.
+        Index(
+            "ix_projects_unfinished_updated_at",
+            "updated_at",
+            postgresql_where=text(_in("status", UNFINISHED_STATUSES)),
+        ),
+    )
+
+
+class ProjectSecret(Base):
+    """One Actions secret of a project; the ciphertext is wiped once GitHub has it."""
+
+    __tablename__ = "project_secrets"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
+    error_code: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=_NOW)
+
+    project: Mapped[Project] = relationship(back_populates="secrets", lazy="raise")
+
+    __table_args__ = (CheckConstraint(_in("state", SECRET_STATES), name="state"),)
+
+
+class ApiToken(Base):
+    """An API token, stored only as its SHA-256; ``subject`` becomes a project's owner."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    role: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=_NOW)
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+
+class ProjectEvent(Base):
+    """One line of a project's history; ``data`` never holds secrets."""
+
+    __tablename__ = "project_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(server_default=_NOW)
+    kind: Mapped[str] = mapped_column(Text)
+    generation: Mapped[int]
+    attempt: Mapped[int | None]
+    data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+    project: Mapped[Project] = relationship(back_populates="events", lazy="raise")
+
+    __table_args__ = (Index("ix_project_events_project_id_id", "project_id", "id"),)

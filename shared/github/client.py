@@ -1,0 +1,405 @@
+"""The GitHub App client: one HTTP connection pool, App JWT, installation tokens, operations.
+
+Every method raises a :mod:`shared.github.errors` error on failure. Nothing here
+retries except a single re-mint when GitHub rejects a cached token (401): the
+caller decides how to back off from transient errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from base64 import b64encode
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import quote
+
+import httpx
+import structlog
+
+from shared.github.app_jwt import AppJWT
+from shared.github.errors import (
+    GitHubConfigError,
+    GitHubTransportError,
+    NotFound,
+    ValidationFailed,
+    error_from_response,
+)
+from shared.github.models import ActionsPublicKey, Installation, RepoFile, Repository
+from shared.github.sealed_box import seal_secret
+from shared.github.token_cache import InstallationToken, TokenCache
+from shared.settings import GitHubSettings
+
+__all__ = ["API_VERSION", "GitHubClient"]
+
+API_VERSION = "2022-11-28"
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_log = structlog.get_logger("shared.github")
+
+Auth = Literal["app", "installation"]
+
+
+def _seg(value: str) -> str:
+    """One URL path segment, escaped."""
+    return quote(value, safe="")
+
+
+class GitHubClient:
+    """Talks to GitHub as one App installation.
+
+    ``transport`` lets tests route requests in-process; ``clock`` is epoch
+    seconds (token and JWT lifetimes); ``write_interval_s`` spaces mutating
+    requests of this process apart, as GitHub recommends (1 s) to stay clear
+    of secondary rate limits.
+    """
+
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        write_interval_s: float = 1.0,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=settings.api_url,
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            timeout=httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s)),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._jwt = AppJWT(settings.require_app_id(), settings.private_key, clock=clock)
+        self._installation: Installation | None = None
+        self._installation_lock = asyncio.Lock()
+        self._tokens = TokenCache(self._mint_cached_token, clock=clock)
+        self._public_keys: dict[str, ActionsPublicKey] = {}
+        self._write_interval = write_interval_s
+        self._write_lock = asyncio.Lock()
+        self._last_write = -float("inf")
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        bearer: str,
+        json: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers={"Authorization": f"Bearer {bearer}"},
+            )
+        except httpx.TransportError as exc:
+            _log.warning("github.transport_error", method=method, url=url, error=repr(exc))
+            raise GitHubTransportError(f"{method} {url}: {type(exc).__name__}") from exc
+        _log.debug(
+            "github.request",
+            method=method,
+            path=response.request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            ratelimit_remaining=response.headers.get("x-ratelimit-remaining"),
+        )
+        return response
+
+    async def _send_spaced(
+        self,
+        method: str,
+        url: str,
+        *,
+        bearer: str,
+        json: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        if method not in _MUTATING or self._write_interval <= 0:
+            return await self._send_once(method, url, bearer=bearer, json=json, params=params)
+        async with self._write_lock:
+            wait = self._last_write + self._write_interval - time.monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+            try:
+                return await self._send_once(method, url, bearer=bearer, json=json, params=params)
+            finally:
+                self._last_write = time.monotonic()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: Auth = "installation",
+        token: str | None = None,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send one request and return the 2xx/3xx answer, or raise the typed error.
+
+        ``auth="app"`` signs with the App JWT; ``"installation"`` uses the cached
+        installation token (or ``token`` when given), re-minting it once on 401.
+        """
+        if auth == "app":  # App endpoints create no content: never spaced
+            response = await self._send_once(
+                method, url, bearer=self._jwt(), json=json, params=params
+            )
+        elif token is not None:
+            response = await self._send_spaced(method, url, bearer=token, json=json, params=params)
+        else:
+            cached = await self._tokens.get()
+            response = await self._send_spaced(
+                method, url, bearer=cached.token, json=json, params=params
+            )
+            if response.status_code == 401:
+                _log.info("github.token_rejected", method=method, path=response.request.url.path)
+                self._tokens.invalidate(cached)
+                fresh = await self._tokens.get()
+                response = await self._send_spaced(
+                    method, url, bearer=fresh.token, json=json, params=params
+                )
+        if response.status_code >= 400:
+            raise error_from_response(response, now=self._clock())
+        return response
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise GitHubTransportError(
+                f"{response.request.method} {response.request.url.path}: answer is not JSON"
+            ) from exc
+
+    # -- the App and its installation --------------------------------------------------------
+
+    async def installation(self) -> Installation:
+        """The organization installation to work in, found once and cached.
+
+        ``GITHUB_ORG`` picks it when set; otherwise the App must have exactly one
+        installation on an organization.
+        """
+        if self._installation is not None:
+            return self._installation
+        async with self._installation_lock:
+            if self._installation is None:
+                self._installation = await self._find_installation()
+                _log.info(
+                    "github.installation",
+                    installation_id=self._installation.id,
+                    org=self._installation.account_login,
+                )
+            return self._installation
+
+    async def _find_installation(self) -> Installation:
+        org = self._settings.org
+        if org:
+            try:
+                response = await self.request("GET", f"/orgs/{_seg(org)}/installation", auth="app")
+            except NotFound:
+                raise GitHubConfigError(
+                    f"the GitHub App is not installed on organization {org!r} (GITHUB_ORG)"
+                ) from None
+            return Installation.from_json(self._json(response))
+        found = [i for i in await self._all_installations() if i.account_type == "Organization"]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise GitHubConfigError(
+                "the GitHub App has no installation on an organization: "
+                "install it on one, or set GITHUB_ORG"
+            )
+        names = ", ".join(sorted(i.account_login for i in found))
+        raise GitHubConfigError(
+            f"the GitHub App is installed on several organizations ({names}): "
+            "set GITHUB_ORG to the one to use"
+        )
+
+    async def _all_installations(self) -> list[Installation]:
+        url: str | None = "/app/installations"
+        params: dict[str, Any] | None = {"per_page": 100}
+        found: list[Installation] = []
+        while url is not None:
+            response = await self.request("GET", url, auth="app", params=params)
+            found.extend(Installation.from_json(item) for item in self._json(response))
+            url = response.links.get("next", {}).get("url")
+            params = None  # the next link carries them
+        return found
+
+    async def _mint(
+        self,
+        *,
+        repositories: Sequence[str] | None = None,
+        permissions: Mapping[str, str] | None = None,
+    ) -> InstallationToken:
+        installation = await self.installation()
+        body: dict[str, Any] = {}
+        if repositories is not None:
+            body["repositories"] = list(repositories)
+        if permissions is not None:
+            body["permissions"] = dict(permissions)
+        response = await self.request(
+            "POST",
+            f"/app/installations/{installation.id}/access_tokens",
+            auth="app",
+            json=body or None,
+        )
+        data = self._json(response)
+        repos = data.get("repositories")
+        return InstallationToken(
+            token=str(data["token"]),
+            expires_at=datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00")),
+            permissions=dict(data.get("permissions") or {}),
+            repositories=tuple(str(r["name"]) for r in repos) if repos is not None else None,
+        )
+
+    async def _mint_cached_token(self) -> InstallationToken:
+        token = await self._mint()
+        _log.info("github.token_minted", expires_at=token.expires_at.isoformat())
+        return token
+
+    async def installation_token(self) -> InstallationToken:
+        """The shared installation token, minted when the cached one nears expiry."""
+        return await self._tokens.get()
+
+    async def mint_token(
+        self,
+        *,
+        repositories: Sequence[str],
+        permissions: Mapping[str, str],
+    ) -> InstallationToken:
+        """A fresh token narrowed to ``repositories`` and ``permissions``; never cached."""
+        return await self._mint(repositories=repositories, permissions=permissions)
+
+    # -- repositories ------------------------------------------------------------------------
+
+    async def create_org_repository(
+        self,
+        org: str,
+        name: str,
+        *,
+        description: str | None = None,
+        private: bool = True,
+    ) -> Repository:
+        """Create a repository in ``org``; GitHub may change ``name`` (see the answer)."""
+        body: dict[str, Any] = {"name": name, "private": private}
+        if description:
+            body["description"] = description
+        response = await self.request("POST", f"/orgs/{_seg(org)}/repos", json=body)
+        return Repository.from_json(self._json(response))
+
+    async def get_repository(self, owner: str, name: str) -> Repository:
+        """The repository, or :class:`NotFound`."""
+        response = await self.request("GET", f"/repos/{_seg(owner)}/{_seg(name)}")
+        return Repository.from_json(self._json(response))
+
+    async def get_file(self, owner: str, repo: str, path: str) -> RepoFile | None:
+        """A file's content and blob sha, or ``None`` when it (or the branch) does not exist.
+
+        A missing repository raises :class:`NotFound` like any other 404 would if
+        GitHub told the two apart; it does not, so callers that know the
+        repository exists treat ``None`` as "no such file".
+        """
+        url = f"/repos/{_seg(owner)}/{_seg(repo)}/contents/{quote(path)}"
+        try:
+            response = await self.request("GET", url)
+        except NotFound:
+            return None
+        data = self._json(response)
+        if not isinstance(data, Mapping) or data.get("type") != "file":
+            raise ValidationFailed(f"{path} is not a file", status=200, method="GET", path=url)
+        return RepoFile.from_json(data)
+
+    async def put_file(
+        self,
+        owner: str,
+        repo: str,
+        path: str,
+        *,
+        content: bytes,
+        message: str,
+        sha: str | None = None,
+    ) -> str:
+        """Create (no ``sha``) or update (the current blob ``sha``) a file: one commit.
+
+        Returns the new blob sha.
+        """
+        body: dict[str, Any] = {"message": message, "content": b64encode(content).decode()}
+        if sha is not None:
+            body["sha"] = sha
+        url = f"/repos/{_seg(owner)}/{_seg(repo)}/contents/{quote(path)}"
+        response = await self.request("PUT", url, json=body)
+        return str(self._json(response)["content"]["sha"])
+
+    # -- Actions secrets ---------------------------------------------------------------------
+
+    async def get_actions_public_key(
+        self, owner: str, repo: str, *, refresh: bool = False
+    ) -> ActionsPublicKey:
+        """The repository's secrets key, cached per repository."""
+        cache_key = f"{owner}/{repo}".lower()
+        cached = self._public_keys.get(cache_key)
+        if cached is not None and not refresh:
+            return cached
+        url = f"/repos/{_seg(owner)}/{_seg(repo)}/actions/secrets/public-key"
+        data = self._json(await self.request("GET", url))
+        key = ActionsPublicKey(key_id=str(data["key_id"]), key=str(data["key"]))
+        self._public_keys[cache_key] = key
+        return key
+
+    async def set_actions_secret(self, owner: str, repo: str, name: str, value: str) -> None:
+        """Seal ``value`` with the repository's key and store it as secret ``name``.
+
+        If GitHub refuses a value sealed with a cached key (422: the key may have
+        been rotated), the key is fetched again and the secret sent once more.
+        """
+        url = f"/repos/{_seg(owner)}/{_seg(repo)}/actions/secrets/{_seg(name)}"
+        was_cached = f"{owner}/{repo}".lower() in self._public_keys
+        key = await self.get_actions_public_key(owner, repo)
+        try:
+            await self._put_sealed(url, key, value)
+        except ValidationFailed:
+            if not was_cached:
+                raise
+            _log.info("github.secret_key_refresh", repo=f"{owner}/{repo}", secret=name)
+            key = await self.get_actions_public_key(owner, repo, refresh=True)
+            await self._put_sealed(url, key, value)
+
+    async def _put_sealed(self, url: str, key: ActionsPublicKey, value: str) -> None:
+        body = {"encrypted_value": seal_secret(key.key, value), "key_id": key.key_id}
+        await self.request("PUT", url, json=body)
+
+    async def check_credentials(self) -> None:
+        """Raise :class:`Unauthorized` or :class:`GitHubConfigError` if the App cannot work."""
+        await self.request("GET", "/app", auth="app")
+        await self.installation()

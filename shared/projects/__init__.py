@@ -1,0 +1,1 @@
+"""Projects: their SQL (:mod:`.repository`) and their status machine (:mod:`.lifecycle`)."""

@@ -1,0 +1,265 @@
+"""All SQL about projects, their events and secrets, and API tokens.
+
+Every function takes the caller's :class:`AsyncSession` and never commits:
+the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db.models import (
+    UNFINISHED_STATUSES,
+    ApiToken,
+    Project,
+    ProjectEvent,
+    ProjectSecret,
+    ProjectStatus,
+    SecretState,
+)
+
+__all__ = [
+    "Cursor",
+    "ProjectPage",
+    "add_event",
+    "add_secrets",
+    "find_by_idempotency_key",
+    "find_token",
+    "get_project",
+    "insert_project",
+    "insert_token",
+    "list_events",
+    "list_projects",
+    "pending_secret_values",
+    "record_secret_outcomes",
+    "repo_name_in_use",
+    "secret_states",
+    "stale_unfinished",
+]
+
+Cursor = tuple[datetime, uuid.UUID]
+"""A position in a project listing: the last row's ``(created_at, id)``."""
+
+# Rendered inline, not as bound parameters, so the planner can match the partial indexes.
+_UNFINISHED = Project.status.in_(
+    bindparam("unfinished", list(UNFINISHED_STATUSES), expanding=True, literal_execute=True)
+)
+_LIVE = Project.status != bindparam("failed", str(ProjectStatus.REPO_FAILED), literal_execute=True)
+
+
+class ProjectPage(NamedTuple):
+    """One page of projects, newest first; ``next_after`` is None on the last page."""
+
+    items: list[Project]
+    next_after: Cursor | None
+
+
+async def get_project(
+    session: AsyncSession, project_id: uuid.UUID, *, for_update: bool = False
+) -> Project | None:
+    """The project, or None; ``for_update`` locks its row until the transaction ends."""
+    stmt = select(Project).where(Project.id == project_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    result = await session.execute(stmt)
+    return result.scalar_one_or_none()
+
+
+async def find_by_idempotency_key(session: AsyncSession, owner: str, key: str) -> Project | None:
+    """The project ``owner`` created with this ``Idempotency-Key``, if any."""
+    stmt = select(Project).where(Project.owner == owner, Project.idempotency_key == key)
+    result = await session.execute(stmt)
+    return result.scalar_one_or_none()
+
+
+async def insert_project(
+    session: AsyncSession,
+    *,
+    id: uuid.UUID,
+    name: str,
+    repo_name: str,
+    description: str | None,
+    config: Mapping[str, Any],
+    owner: str,
+    idempotency_key: str | None,
+    request_fingerprint: str | None,
+    status: str = ProjectStatus.PENDING_REPO,
+) -> Project:
+    """Insert a project and flush, so constraint violations surface here."""
+    project = Project(
+        id=id,
+        name=name,
+        repo_name=repo_name,
+        description=description,
+        config=dict(config),
+        owner=owner,
+        status=str(status),
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+    )
+    session.add(project)
+    await session.flush()
+    return project
+
+
+async def list_projects(
+    session: AsyncSession,
+    *,
+    owner: str | None,
+    status: str | None,
+    limit: int,
+    after: Cursor | None,
+) -> ProjectPage:
+    """Projects newest first, optionally of one owner and/or status, after a cursor."""
+    stmt = select(Project)
+    if owner is not None:
+        stmt = stmt.where(Project.owner == owner)
+    if status is not None:
+        stmt = stmt.where(Project.status == status)
+    if after is not None:
+        cursor = tuple_(*after, types=[Project.created_at.type, Project.id.type])
+        stmt = stmt.where(tuple_(Project.created_at, Project.id) < cursor)
+    stmt = stmt.order_by(Project.created_at.desc(), Project.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars())
+    if len(rows) <= limit:
+        return ProjectPage(rows, None)
+    items = rows[:limit]
+    last = items[-1]
+    return ProjectPage(items, (last.created_at, last.id))
+
+
+async def list_events(
+    session: AsyncSession, project_id: uuid.UUID, *, limit: int, after_id: int | None = None
+) -> list[ProjectEvent]:
+    """A project's events, oldest first, those with an id above ``after_id``."""
+    stmt = select(ProjectEvent).where(ProjectEvent.project_id == project_id)
+    if after_id is not None:
+        stmt = stmt.where(ProjectEvent.id > after_id)
+    stmt = stmt.order_by(ProjectEvent.id).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def add_event(
+    session: AsyncSession,
+    project: Project,
+    kind: str,
+    data: Mapping[str, Any] | None = None,
+    attempt: int | None = None,
+) -> ProjectEvent:
+    """Append an event to the project's history, in its current generation."""
+    event = ProjectEvent(
+        project_id=project.id,
+        kind=kind,
+        generation=project.generation,
+        attempt=attempt,
+        data=dict(data or {}),
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def add_secrets(
+    session: AsyncSession, project_id: uuid.UUID, ciphertexts: Mapping[str, bytes]
+) -> None:
+    """Store encrypted secret values, each ``pending`` until GitHub has it."""
+    session.add_all(
+        ProjectSecret(project_id=project_id, name=name, ciphertext=value, state=SecretState.PENDING)
+        for name, value in ciphertexts.items()
+    )
+    await session.flush()
+
+
+async def pending_secret_values(session: AsyncSession, project_id: uuid.UUID) -> dict[str, bytes]:
+    """Ciphertexts of the secrets GitHub does not have yet (``pending`` or ``failed``)."""
+    stmt = select(ProjectSecret.name, ProjectSecret.ciphertext).where(
+        ProjectSecret.project_id == project_id,
+        ProjectSecret.state != SecretState.SET,
+        ProjectSecret.ciphertext.is_not(None),
+    )
+    rows = await session.execute(stmt.order_by(ProjectSecret.name))
+    return {name: value for name, value in rows if value is not None}
+
+
+async def record_secret_outcomes(
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    outcomes: Mapping[str, tuple[str, str | None, str | None]],
+) -> None:
+    """Record ``{name: (state, error_code, error_message)}``; a ``set`` secret's value is wiped."""
+    for name, (state, code, message) in outcomes.items():
+        values: dict[str, Any] = {
+            "state": str(state),
+            "error_code": code,
+            "error_message": message,
+            "updated_at": func.now(),
+        }
+        if state == SecretState.SET:
+            values["ciphertext"] = None
+        stmt = (
+            update(ProjectSecret)
+            .where(ProjectSecret.project_id == project_id, ProjectSecret.name == name)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(stmt)
+
+
+async def secret_states(session: AsyncSession, project_id: uuid.UUID) -> list[tuple[str, str]]:
+    """``(name, state)`` of each of the project's secrets, by name."""
+    stmt = (
+        select(ProjectSecret.name, ProjectSecret.state)
+        .where(ProjectSecret.project_id == project_id)
+        .order_by(ProjectSecret.name)
+    )
+    return [(name, state) for name, state in await session.execute(stmt)]
+
+
+async def insert_token(session: AsyncSession, token_hash: str, role: str, subject: str) -> ApiToken:
+    """Store a token by its hash (see :func:`shared.crypto.hash_api_token`)."""
+    token = ApiToken(token_hash=token_hash, role=str(role), subject=subject)
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def find_token(session: AsyncSession, token_hash: str) -> ApiToken | None:
+    """The token with this hash, unless it is revoked."""
+    stmt = select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def stale_unfinished(
+    session: AsyncSession, *, older_than: datetime, limit: int
+) -> list[tuple[uuid.UUID, int]]:
+    """``(id, generation)`` of unfinished projects untouched since ``older_than``, oldest first.
+
+    A project waiting for a scheduled retry counts only once that retry is overdue too.
+    """
+    stmt = (
+        select(Project.id, Project.generation)
+        .where(
+            _UNFINISHED,
+            Project.updated_at < older_than,
+            (Project.next_attempt_at.is_(None)) | (Project.next_attempt_at < older_than),
+        )
+        .order_by(Project.updated_at)
+        .limit(limit)
+    )
+    return [(project_id, generation) for project_id, generation in await session.execute(stmt)]
+
+
+async def repo_name_in_use(
+    session: AsyncSession, repo_name: str, *, excluding: uuid.UUID | None = None
+) -> bool:
+    """Whether a live (not failed) project, other than ``excluding``, owns this name."""
+    stmt = select(Project.id).where(func.lower(Project.repo_name) == func.lower(repo_name), _LIVE)
+    if excluding is not None:
+        stmt = stmt.where(Project.id != excluding)
+    return (await session.execute(stmt.limit(1))).first() is not None

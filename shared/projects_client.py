@@ -1,0 +1,177 @@
+"""``ProjectsClient``: the provisioner API from Python (the CLI and agent workers use it).
+
+Async over httpx. Every non-2xx answer raises :class:`ApiError` with the
+API's error shape (``error``, ``detail``, ``field``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+__all__ = [
+    "ApiError",
+    "ProjectFailed",
+    "ProjectsClient",
+    "WaitTimedOut",
+]
+
+FINISHED = frozenset({"ready", "repo_failed"})
+
+
+class ApiError(Exception):
+    """The API refused a request."""
+
+    def __init__(self, status: int, error: str, detail: str, field: str | None = None) -> None:
+        where = f" ({field})" if field else ""
+        super().__init__(f"{status} {error}{where}: {detail}")
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.field = field
+
+
+class ProjectFailed(Exception):
+    """The project ended in ``repo_failed``; ``code`` and ``message`` say why."""
+
+    def __init__(self, project: Mapping[str, Any]) -> None:
+        last = project.get("last_error") or {}
+        self.project = dict(project)
+        self.code = str(last.get("code") or "unknown")
+        self.message = str(last.get("message") or "")
+        super().__init__(f"project {project.get('id')} failed: {self.code}: {self.message}")
+
+
+class WaitTimedOut(Exception):
+    """The project did not finish in time; ``project`` is its last known state."""
+
+    def __init__(self, project: Mapping[str, Any], timeout_s: float) -> None:
+        self.project = dict(project)
+        super().__init__(
+            f"project {project.get('id')} still {project.get('status')} after {timeout_s:g} s"
+        )
+
+
+class ProjectsClient:
+    """A client for one provisioner API with one bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout_s: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "provisioner-client"},
+            timeout=timeout_s,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = await self._http.request(method, url, **kwargs)
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            raise ApiError(
+                response.status_code,
+                str(body.get("error", "http_error")),
+                str(body.get("detail", response.reason_phrase)),
+                body.get("field"),
+            )
+        return response
+
+    async def create(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        project_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a project; it starts in ``pending_repo``."""
+        body: dict[str, Any] = {"name": name}
+        if description is not None:
+            body["description"] = description
+        if config:
+            body["config"] = dict(config)
+        if secrets:
+            body["secrets"] = dict(secrets)
+        if project_id is not None:
+            body["id"] = project_id
+        return dict((await self._call("POST", "/api/projects/", json=body)).json())
+
+    async def get(self, project_id: str) -> dict[str, Any]:
+        """The project as it is now."""
+        return dict((await self._call("GET", f"/api/projects/{project_id}")).json())
+
+    async def list(self, *, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Every project visible to this token (all pages), newest first."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": limit}
+        if status:
+            params["status"] = status
+        while True:
+            page = (await self._call("GET", "/api/projects", params=params)).json()
+            items.extend(page["items"])
+            if not page.get("next_cursor"):
+                return items
+            params["cursor"] = page["next_cursor"]
+
+    async def retry(self, project_id: str) -> dict[str, Any]:
+        """Ask for another try (ops tokens only)."""
+        return dict((await self._call("POST", f"/api/projects/{project_id}/retry")).json())
+
+    async def events(self, project_id: str) -> builtins.list[dict[str, Any]]:
+        """The project's history, oldest first."""
+        return list((await self._call("GET", f"/api/projects/{project_id}/events")).json()["items"])
+
+    async def wait_until_ready(
+        self, project_id: str, *, timeout_s: float = 300.0, poll_s: float = 0.5
+    ) -> dict[str, Any]:
+        """Return the project once ``ready``; raise :class:`ProjectFailed` or :class:`WaitTimedOut`.
+
+        Polls with ``If-None-Match``, so an unchanged project costs a 304.
+        """
+        deadline = time.monotonic() + timeout_s
+        project = await self.get(project_id)
+        etag: str | None = None
+        while True:
+            if project["status"] == "ready":
+                return project
+            if project["status"] == "repo_failed":
+                raise ProjectFailed(project)
+            if time.monotonic() >= deadline:
+                raise WaitTimedOut(project, timeout_s)
+            await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
+            headers = {"If-None-Match": etag} if etag else {}
+            response = await self._call("GET", f"/api/projects/{project_id}", headers=headers)
+            if response.status_code != 304:
+                project = dict(response.json())
+                etag = response.headers.get("etag")

@@ -1,0 +1,81 @@
+"""Provisioning failures that are not a single GitHub answer.
+
+They share the interface of :class:`shared.github.errors.GitHubError`
+(``code``, ``transient``, ``retry_after``, ``message``) so the worker treats
+both alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from shared.provisioning.secret_rules import SecretProblem
+    from shared.provisioning.steps import SecretOutcome
+
+__all__ = ["NameTakenByOther", "ProvisioningError", "SecretsIncomplete", "SecretsRejected"]
+
+
+class ProvisioningError(Exception):
+    """Base of provisioning failures."""
+
+    code: ClassVar[str] = "provisioning_failed"
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds to wait before trying again, when known."""
+        return None
+
+
+class NameTakenByOther(ProvisioningError):
+    """A repository with the name exists and is not this project's."""
+
+    code = "repo_name_taken"
+
+    def __init__(self, full_name: str, *, claimed_by: str | None) -> None:
+        whose = f"project {claimed_by}" if claimed_by else "no provisioner project"
+        super().__init__(
+            f"repository {full_name} already exists and belongs to {whose}; "
+            "rename the project or remove that repository"
+        )
+        self.full_name = full_name
+        self.claimed_by = claimed_by
+
+
+class SecretsRejected(ProvisioningError):
+    """Secrets GitHub would refuse, found before any request was made."""
+
+    code = "secrets_invalid"
+
+    def __init__(self, problems: Sequence[SecretProblem]) -> None:
+        text = "; ".join(f"{p.name}: {p.message}" if p.name else p.message for p in problems)
+        super().__init__(f"secrets refused: {text}")
+        self.problems = list(problems)
+
+
+class SecretsIncomplete(ProvisioningError):
+    """Some secrets were not set; ``outcomes`` says, per secret, what happened."""
+
+    code = "secrets_incomplete"
+
+    def __init__(
+        self,
+        outcomes: Mapping[str, SecretOutcome],
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+    ) -> None:
+        missing = sorted(n for n, o in outcomes.items() if o.state != "set")
+        super().__init__(f"secrets not set: {', '.join(missing)}", transient=transient)
+        self.outcomes = dict(outcomes)
+        self._retry_after = retry_after
+
+    @property
+    def retry_after(self) -> float | None:
+        return self._retry_after

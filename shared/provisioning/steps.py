@@ -1,0 +1,292 @@
+"""Provisioning as idempotent steps: run them any number of times and they converge.
+
+1. :meth:`Provisioner.ensure_repository` creates the repository, or adopts the
+   one that already carries this project's ``.project.yaml`` (or that our own
+   earlier attempt created and never got to mark).
+2. :meth:`Provisioner.ensure_project_file` commits ``.project.yaml`` unless it
+   already holds exactly these bytes.
+3. :meth:`Provisioner.ensure_secrets` checks every secret against GitHub's rules,
+   then sets them and reports, per secret, what happened.
+
+On the happy path with a cached token this costs: create, one PUT for the
+file, one GET for the public key and one PUT per secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Literal, TypeVar
+from uuid import UUID
+
+import structlog
+
+from shared.github.client import GitHubClient
+from shared.github.errors import (
+    GitHubError,
+    NotFound,
+    RepositoryNameTaken,
+    RepositoryNotYetVisible,
+)
+from shared.github.models import RepoFile, Repository
+from shared.provisioning.errors import NameTakenByOther, SecretsIncomplete, SecretsRejected
+from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in, render_project_file
+from shared.provisioning.secret_rules import check_secrets
+
+__all__ = [
+    "DEFAULT_VISIBILITY_DELAYS_S",
+    "EnsuredRepository",
+    "ProjectSpec",
+    "ProvisionResult",
+    "Provisioner",
+    "SecretOutcome",
+]
+
+DEFAULT_VISIBILITY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+"""Waits between tries while a new repository still answers 404 (PrairieLearn's fix)."""
+CLAIM_CLOCK_SKEW = timedelta(minutes=2)
+_log = structlog.get_logger("shared.provisioning")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """What provisioning needs to know about a project (never secret values)."""
+
+    id: UUID
+    display_name: str
+    repo_name: str
+    description: str | None = None
+    owner: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    secret_names: Sequence[str] = ()
+
+    def project_file(self) -> bytes:
+        """The ``.project.yaml`` this project's repository must hold."""
+        return render_project_file(
+            project_id=self.id,
+            name=self.display_name,
+            description=self.description,
+            owner=self.owner,
+            config=self.config,
+            secret_names=self.secret_names,
+        )
+
+
+@dataclass(frozen=True)
+class EnsuredRepository:
+    """The repository the project now has, and how we got it."""
+
+    repository: Repository
+    created: bool
+    """True when this call created it (expect GitHub's post-creation 404s)."""
+    project_file: RepoFile | None = None
+    """``.project.yaml`` as read while adopting; ``None`` when absent or not read."""
+
+
+@dataclass(frozen=True)
+class SecretOutcome:
+    """What happened to one secret."""
+
+    state: Literal["set", "failed", "pending"]
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    """Everything :meth:`Provisioner.provision` did."""
+
+    repository: Repository
+    created: bool
+    file_committed: bool
+    secrets: Mapping[str, SecretOutcome]
+
+
+class Provisioner:
+    """Runs the provisioning steps for one project at a time with a shared client."""
+
+    def __init__(
+        self,
+        github: GitHubClient,
+        *,
+        private: bool = True,
+        visibility_delays_s: Sequence[float] = DEFAULT_VISIBILITY_DELAYS_S,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._github = github
+        self._private = private
+        self._delays = tuple(visibility_delays_s)
+        self._sleep = sleep
+
+    async def _once_visible(self, repo: EnsuredRepository, call: Callable[[], Awaitable[T]]) -> T:
+        """Run ``call``; while a repository we just created answers 404, wait and run it again."""
+        for delay in (*self._delays, None):
+            try:
+                return await call()
+            except NotFound as exc:
+                if not repo.created:
+                    raise
+                if delay is None:
+                    raise RepositoryNotYetVisible(
+                        f"{repo.repository.full_name} still answers 404 after creation",
+                        status=404,
+                        method=exc.method,
+                        path=exc.path,
+                    ) from exc
+                _log.info(
+                    "provisioning.repo_not_yet_visible",
+                    repo=repo.repository.full_name,
+                    wait_s=delay,
+                )
+                await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def ensure_repository(
+        self, spec: ProjectSpec, *, claim_since: datetime | None = None
+    ) -> EnsuredRepository:
+        """Create the project's repository, or adopt the one that is already ours.
+
+        A repository with the name is ours when its ``.project.yaml`` names this
+        project, or when it has no ``.project.yaml`` and was created after
+        ``claim_since`` (when our first create request for this project went out,
+        so a create whose answer was lost is recognised).
+        """
+        installation = await self._github.installation()
+        org = installation.account_login
+        try:
+            repository = await self._github.create_org_repository(
+                org, spec.repo_name, description=spec.description, private=self._private
+            )
+        except RepositoryNameTaken:
+            return await self._adopt(spec, org, claim_since)
+        _log.info("provisioning.repo_created", repo=repository.full_name)
+        return EnsuredRepository(repository=repository, created=True)
+
+    async def _adopt(
+        self, spec: ProjectSpec, org: str, claim_since: datetime | None
+    ) -> EnsuredRepository:
+        try:
+            repository = await self._github.get_repository(org, spec.repo_name)
+        except NotFound as exc:
+            # Taken, yet invisible to us: GitHub is still settling a creation.
+            raise RepositoryNotYetVisible(
+                f"{org}/{spec.repo_name} exists but is not visible yet",
+                status=404,
+                method=exc.method,
+                path=exc.path,
+            ) from exc
+        existing = await self._github.get_file(repository.owner, repository.name, PROJECT_FILE_PATH)
+        claimed_by = project_id_in(existing.content) if existing is not None else None
+        if claimed_by == str(spec.id):
+            _log.info("provisioning.repo_adopted", repo=repository.full_name, why="project_file")
+            return EnsuredRepository(repository=repository, created=False, project_file=existing)
+        if existing is None and _created_by_our_attempt(repository, claim_since):
+            _log.info("provisioning.repo_adopted", repo=repository.full_name, why="our_creation")
+            return EnsuredRepository(repository=repository, created=False)
+        raise NameTakenByOther(repository.full_name, claimed_by=claimed_by)
+
+    async def ensure_project_file(self, spec: ProjectSpec, repo: EnsuredRepository) -> bool:
+        """Commit ``.project.yaml`` unless it already has these bytes. True if it committed."""
+        wanted = spec.project_file()
+        current = repo.project_file
+        owner, name = repo.repository.owner, repo.repository.name
+        if current is None and not repo.created:
+            current = await self._github.get_file(owner, name, PROJECT_FILE_PATH)
+        if current is not None and current.content == wanted:
+            return False
+        sha = current.sha if current is not None else None
+        message = "Add .project.yaml" if sha is None else "Update .project.yaml"
+        await self._once_visible(
+            repo,
+            lambda: self._github.put_file(
+                owner, name, PROJECT_FILE_PATH, content=wanted, message=message, sha=sha
+            ),
+        )
+        _log.info("provisioning.project_file_committed", repo=repo.repository.full_name)
+        return True
+
+    async def ensure_secrets(
+        self, repo: EnsuredRepository, secrets: Mapping[str, str]
+    ) -> dict[str, SecretOutcome]:
+        """Set every secret; raise :class:`SecretsIncomplete` naming any that are not set.
+
+        Nothing is sent when any secret breaks GitHub's rules
+        (:class:`SecretsRejected`). A transient failure stops the run and leaves
+        the rest ``pending``; a permanent one marks that secret ``failed`` and
+        moves on.
+        """
+        problems = check_secrets(secrets)
+        if problems:
+            raise SecretsRejected(problems)
+        outcomes: dict[str, SecretOutcome] = {}
+        if not secrets:
+            return outcomes
+        owner, name = repo.repository.owner, repo.repository.name
+        stopped_by: GitHubError | None = None
+        try:
+            await self._once_visible(repo, lambda: self._github.get_actions_public_key(owner, name))
+        except GitHubError as exc:
+            stopped_by = exc
+        for secret_name, value in secrets.items():
+            if stopped_by is not None:
+                outcomes[secret_name] = SecretOutcome("pending", stopped_by.code, str(stopped_by))
+                continue
+            try:
+                await self._once_visible(
+                    repo,
+                    partial(self._github.set_actions_secret, owner, name, secret_name, value),
+                )
+            except GitHubError as exc:
+                _log.warning(
+                    "provisioning.secret_failed",
+                    secret=secret_name,
+                    code=exc.code,
+                    transient=exc.transient,
+                )
+                if exc.transient:
+                    stopped_by = exc
+                    outcomes[secret_name] = SecretOutcome("pending", exc.code, str(exc))
+                else:
+                    outcomes[secret_name] = SecretOutcome("failed", exc.code, str(exc))
+                continue
+            outcomes[secret_name] = SecretOutcome("set")
+        if any(o.state != "set" for o in outcomes.values()):
+            permanent = any(o.state == "failed" for o in outcomes.values())
+            raise SecretsIncomplete(
+                outcomes,
+                transient=not permanent,
+                retry_after=stopped_by.retry_after if stopped_by is not None else None,
+            )
+        _log.info("provisioning.secrets_set", count=len(outcomes))
+        return outcomes
+
+    async def provision(
+        self,
+        spec: ProjectSpec,
+        secrets: Mapping[str, str],
+        *,
+        claim_since: datetime | None = None,
+    ) -> ProvisionResult:
+        """All three steps, in order. Secrets are checked before GitHub is asked anything."""
+        problems = check_secrets(secrets)
+        if problems:
+            raise SecretsRejected(problems)
+        repo = await self.ensure_repository(spec, claim_since=claim_since)
+        committed = await self.ensure_project_file(spec, repo)
+        outcomes = await self.ensure_secrets(repo, secrets)
+        return ProvisionResult(
+            repository=repo.repository,
+            created=repo.created,
+            file_committed=committed,
+            secrets=outcomes,
+        )
+
+
+def _created_by_our_attempt(repository: Repository, claim_since: datetime | None) -> bool:
+    if claim_since is None or repository.created_at is None:
+        return False
+    return repository.created_at >= claim_since - CLAIM_CLOCK_SKEW

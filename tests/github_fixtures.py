@@ -1,0 +1,80 @@
+"""A GitHub sandbox served over real loopback HTTP, and a client pointed at it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from pydantic import SecretStr
+
+from sandbox import GitHubSandbox
+from sandbox.server import serve_in_thread
+from shared.github.client import GitHubClient
+from shared.settings import GitHubSettings
+
+APP_ID = 4242
+ORG = "acme"
+
+
+class Clock:
+    """Wall-clock time plus an offset a test can move forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward for everyone holding this clock."""
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Shared by the sandbox and the client, so token lifetimes agree."""
+    return Clock()
+
+
+@pytest.fixture
+def github_sandbox(app_key: RSAPrivateKey, clock: Clock) -> Iterator[GitHubSandbox]:
+    """A fresh sandbox with the App installed on one organization.
+
+    At teardown, every request the client sent must have matched GitHub's
+    OpenAPI description: this is the conformance check of the whole suite.
+    """
+    sandbox = GitHubSandbox(APP_ID, app_key.public_key(), clock=clock)
+    sandbox.add_installation(ORG)
+    yield sandbox
+    assert sandbox.spec_violations == [], "requests that GitHub's OpenAPI description rejects"
+
+
+@pytest.fixture
+def sandbox_url(github_sandbox: GitHubSandbox) -> Iterator[str]:
+    """The sandbox's base URL on 127.0.0.1."""
+    with serve_in_thread(github_sandbox) as url:
+        yield url
+
+
+def github_settings(url: str, app_key_pem: bytes, **overrides: object) -> GitHubSettings:
+    """Settings for the test App against ``url``."""
+    values: dict[str, object] = {
+        "api_url": url,
+        "app_id": str(APP_ID),
+        "app_private_key": SecretStr(app_key_pem.decode()),
+        "timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return GitHubSettings.model_validate(values)
+
+
+@pytest.fixture
+async def github(sandbox_url: str, app_key_pem: bytes, clock: Clock) -> AsyncIterator[GitHubClient]:
+    """A client for the sandbox, with no spacing between writes."""
+    client = GitHubClient(
+        github_settings(sandbox_url, app_key_pem), clock=clock, write_interval_s=0
+    )
+    yield client
+    await client.aclose()

@@ -1,0 +1,132 @@
+"""A real arq worker against real Redis and PostgreSQL, provisioning into the sandbox."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from sandbox import GitHubSandbox
+from shared.crypto import SecretsCipher, generate_secrets_key
+from shared.db.engine import session_scope
+from shared.db.models import Project
+from shared.github.client import GitHubClient
+from shared.jobs import QueueSettings, enqueue_provision, open_queue
+from shared.projects import lifecycle, repository
+from shared.provisioning.repo_name import repository_name
+from shared.provisioning.steps import Provisioner
+from worker.config import WorkerConfig
+from worker.context import WorkerState
+from worker.main import build_worker
+
+TEST_REDIS_URL = "redis://127.0.0.1:6379/11"
+"""Worker tests flush Redis: they get a database of their own."""
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+@dataclass
+class WorkerHarness:
+    """Creates projects, runs the worker until the queue is empty, reads results."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    queue: ArqRedis
+    queue_settings: QueueSettings
+    state: WorkerState
+    cipher: SecretsCipher
+
+    async def create(
+        self, name: str = "Тестовый бот", secrets: dict[str, str] | None = None, **fields: Any
+    ) -> UUID:
+        """Store a project as the API would, and enqueue its job after the commit."""
+        secrets = secrets if secrets is not None else {"API_KEY": "canary-value"}
+        async with session_scope(self.sessionmaker) as session:
+            project = await lifecycle.accept(
+                session,
+                id=uuid4(),
+                name=name,
+                repo_name=repository_name(name),
+                description=fields.get("description", "A bot"),
+                config=fields.get("config", {"language": "python"}),
+                owner=fields.get("owner", "alice"),
+                secrets_ciphertexts={k: self.cipher.encrypt(v) for k, v in secrets.items()},
+                idempotency_key=None,
+                request_fingerprint=None,
+            )
+            project_id, generation = project.id, project.generation
+        await enqueue_provision(self.queue, project_id, generation)
+        return project_id
+
+    async def run(self, **overrides: Any) -> None:
+        """Run a burst worker until every job, deferred ones included, is done."""
+        worker = build_worker(
+            queue=self.queue_settings,
+            state=self.state,
+            burst=True,
+            close_state=False,
+            poll_delay=0.01,
+            handle_signals=False,
+            **overrides,
+        )
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+
+    async def project(self, project_id: UUID) -> Project:
+        async with session_scope(self.sessionmaker) as session:
+            project = await repository.get_project(session, project_id)
+            assert project is not None
+            return project
+
+    async def events(self, project_id: UUID) -> list[str]:
+        async with session_scope(self.sessionmaker) as session:
+            return [e.kind for e in await repository.list_events(session, project_id, limit=100)]
+
+    async def secret_rows(self, project_id: UUID) -> dict[str, tuple[str, bytes | None]]:
+        from sqlalchemy import text
+
+        async with session_scope(self.sessionmaker) as session:
+            rows = await session.execute(
+                text("SELECT name, state, ciphertext FROM project_secrets WHERE project_id = :p"),
+                {"p": project_id},
+            )
+            return {name: (state, ct) for name, state, ct in rows}
+
+
+@pytest.fixture
+async def harness(
+    db_sessionmaker: async_sessionmaker[AsyncSession],
+    github: GitHubClient,
+    github_sandbox: GitHubSandbox,
+) -> AsyncIterator[WorkerHarness]:
+    """Fast backoff, no write spacing, the sandbox's post-creation delay waited out instantly."""
+    queue_settings = QueueSettings(
+        redis_url=TEST_REDIS_URL, queue_name=f"test:{secrets.token_hex(4)}"
+    )
+    queue = await open_queue(queue_settings)
+    cipher = SecretsCipher.from_base64(generate_secrets_key())
+    config = WorkerConfig(
+        max_attempts=4, backoff_base_s=0.01, backoff_cap_s=0.02, sweep_grace_s=0,
+        github_write_interval_s=0, visibility_delays_s=(0.01, 0.02),
+    )  # fmt: skip
+    state = WorkerState(
+        config=config,
+        sessionmaker=db_sessionmaker,
+        github=github,
+        provisioner=Provisioner(github, sleep=_no_sleep, visibility_delays_s=(0, 0)),
+        cipher=cipher,
+    )
+    try:
+        yield WorkerHarness(db_sessionmaker, queue, queue_settings, state, cipher)
+    finally:
+        await queue.flushdb()
+        await queue.aclose()

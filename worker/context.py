@@ -1,0 +1,41 @@
+"""What every job finds in arq's ``ctx``: the process-wide resources, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.crypto import SecretsCipher
+from shared.github.client import GitHubClient
+from shared.provisioning.steps import Provisioner
+from worker.config import WorkerConfig
+
+__all__ = ["WorkerState", "state_of"]
+
+
+@dataclass
+class WorkerState:
+    """Built once per worker process (``on_startup``), shared by its jobs."""
+
+    config: WorkerConfig
+    sessionmaker: async_sessionmaker[AsyncSession]
+    github: GitHubClient
+    provisioner: Provisioner
+    cipher: SecretsCipher
+
+
+def state_of(ctx: dict[str, Any]) -> WorkerState:
+    """The worker's state from an arq job context."""
+    state = ctx["state"]
+    assert isinstance(state, WorkerState)
+    return state
+
+
+def queue_of(ctx: dict[str, Any]) -> ArqRedis:
+    """arq's Redis connection from a job context."""
+    redis = ctx["redis"]
+    assert isinstance(redis, ArqRedis)
+    return redis

@@ -1,0 +1,202 @@
+"""The provisioning job: one attempt at giving a project its repository.
+
+arq retries only on :class:`arq.worker.Retry`, so this job classifies every
+failure itself: transient ones schedule the next attempt with backoff,
+permanent ones (or the last attempt) fail the project with a code and a
+sentence ops can act on. GitHub is called outside any database transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+import structlog
+from arq.worker import Retry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db.engine import session_scope
+from shared.db.models import Project, ProjectStatus
+from shared.github.errors import GitHubError
+from shared.jobs import parse_job_id
+from shared.projects import lifecycle, repository
+from shared.provisioning.errors import ProvisioningError, SecretsIncomplete
+from shared.provisioning.steps import ProjectSpec, ProvisionResult
+from worker.backoff import retry_delay
+from worker.context import WorkerState, state_of
+
+__all__ = ["provision_project"]
+
+_log = structlog.get_logger("worker.provision")
+
+
+class _Failure(Protocol):
+    """What the job needs to know about any failure (GitHub's or provisioning's)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def transient(self) -> bool: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def retry_after(self) -> float | None: ...
+
+
+class _Unexpected:
+    """An exception we did not foresee: retried like a transient error, then failed."""
+
+    code = "internal_error"
+    transient = True
+    retry_after = None
+
+    def __init__(self, exc: BaseException) -> None:
+        self.message = f"unexpected {type(exc).__name__} in the worker"
+
+
+async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
+    """Provision ``project_id`` for the generation named in the job id; returns what happened."""
+    state = state_of(ctx)
+    job_id: str = ctx["job_id"]
+    job_try: int = ctx["job_try"]
+    structlog.contextvars.bind_contextvars(project_id=project_id, job_id=job_id, attempt=job_try)
+    try:
+        return await _attempt(state, job_id, job_try, UUID(project_id))
+    finally:
+        structlog.contextvars.unbind_contextvars("project_id", "job_id", "attempt")
+
+
+async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UUID) -> str:
+    parsed = parse_job_id(job_id)
+    generation = parsed[1] if parsed is not None else None
+    async with session_scope(state.sessionmaker) as session:
+        project = None
+        if generation is not None:
+            project = await lifecycle.start_attempt(
+                session, project_id, generation, job_try=job_try
+            )
+        if project is None:
+            _log.info("job.nothing_to_do", generation=generation)
+            return "skipped"
+        structlog.contextvars.bind_contextvars(attempt=project.attempts)
+        if project.attempts > state.config.max_attempts:
+            await _fail(session, project, _exhausted(project, state.config.max_attempts))
+            return "failed"
+        await lifecycle.note_create_requested(session, project)
+        await session.flush()
+        await session.refresh(project, ["create_requested_at"])
+        spec, claim_since = await _spec_of(session, project)
+        secrets = {
+            name: state.cipher.decrypt(value)
+            for name, value in (await repository.pending_secret_values(session, project.id)).items()
+        }
+    _log.info("job.attempt_started", secrets=len(secrets))
+    try:
+        result = await state.provisioner.provision(spec, secrets, claim_since=claim_since)
+    except (GitHubError, ProvisioningError) as exc:
+        return await _handle_failure(state, project_id, exc)
+    except Exception as exc:  # a bug must not leave the project hanging
+        _log.exception("job.unexpected_error")
+        return await _handle_failure(state, project_id, _Unexpected(exc))
+    return await _finish(state, project_id, result)
+
+
+async def _spec_of(session: AsyncSession, project: Project) -> tuple[ProjectSpec, datetime | None]:
+    names = [name for name, _ in await repository.secret_states(session, project.id)]
+    spec = ProjectSpec(
+        id=project.id,
+        display_name=project.name,
+        repo_name=project.repo_name,
+        description=project.description,
+        owner=project.owner,
+        config=project.config,
+        secret_names=names,
+    )
+    return spec, project.create_requested_at
+
+
+async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult) -> str:
+    installation = await state.github.installation()
+    async with session_scope(state.sessionmaker) as session:
+        project = await _locked_in_progress(session, project_id)
+        if project is None:
+            return "skipped"
+        await repository.record_secret_outcomes(
+            session,
+            project.id,
+            {name: (o.state, o.code, o.message) for name, o in result.secrets.items()},
+        )
+        await lifecycle.mark_ready(
+            session, project, repo=result.repository, installation_id=installation.id
+        )
+    _log.info(
+        "job.ready",
+        repo=result.repository.full_name,
+        created=result.created,
+        file_committed=result.file_committed,
+    )
+    return "ready"
+
+
+async def _handle_failure(state: WorkerState, project_id: UUID, failure: _Failure) -> str:
+    config = state.config
+    async with session_scope(state.sessionmaker) as session:
+        project = await _locked_in_progress(session, project_id)
+        if project is None:
+            return "skipped"
+        if isinstance(failure, SecretsIncomplete):
+            await repository.record_secret_outcomes(
+                session,
+                project.id,
+                {n: (o.state, o.code, o.message) for n, o in failure.outcomes.items()},
+            )
+        if not failure.transient:
+            await _fail(session, project, failure)
+            return "failed"
+        if project.attempts >= config.max_attempts:
+            await _fail(session, project, _exhausted(project, config.max_attempts, failure))
+            return "failed"
+        delay = retry_delay(
+            project.attempts,
+            base_s=config.backoff_base_s,
+            cap_s=config.backoff_cap_s,
+            at_least_s=failure.retry_after,
+        )
+        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        await lifecycle.record_transient_failure(
+            session, project, code=failure.code, message=failure.message, retry_at=retry_at
+        )
+    _log.warning(
+        "job.will_retry", code=failure.code, error=failure.message, retry_in_s=round(delay, 2)
+    )
+    raise Retry(defer=timedelta(seconds=delay))
+
+
+async def _locked_in_progress(session: AsyncSession, project_id: UUID) -> Project | None:
+    project = await repository.get_project(session, project_id, for_update=True)
+    if project is None or project.status != ProjectStatus.PROVISIONING:
+        _log.warning("job.project_changed_underneath", status=getattr(project, "status", None))
+        return None
+    return project
+
+
+class _Exhausted:
+    code = "tries_exhausted"
+    transient = False
+    retry_after = None
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _exhausted(project: Project, limit: int, last: _Failure | None = None) -> _Exhausted:
+    code = last.code if last is not None else project.last_error_code
+    text = last.message if last is not None else project.last_error_message
+    cause = f": last error {code}: {text}" if code else ""
+    return _Exhausted(f"gave up after {limit} attempts{cause}")
+
+
+async def _fail(session: AsyncSession, project: Project, failure: _Failure) -> None:
+    await lifecycle.mark_failed(session, project, code=failure.code, message=failure.message)
+    _log.error("job.failed", code=failure.code, error=failure.message)
