@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
 from sqlalchemy import pool
@@ -30,7 +31,7 @@ def _database_url() -> str:
     return normalize_database_url(url) if url else DatabaseSettings().database_url
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(**kwargs: Any) -> None:
     context.configure(target_metadata=target_metadata, compare_server_default=True, **kwargs)
 
 

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.github_fixtures",
     "tests.db_fixtures",
     "tests.worker_fixtures",
+    "tests.api_fixtures",
 ]

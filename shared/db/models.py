@@ -34,6 +34,7 @@ __all__ = [
     "STATUSES",
     "UNFINISHED_STATUSES",
     "ApiToken",
+    "Base",
     "Project",
     "ProjectEvent",
     "ProjectSecret",
@@ -87,7 +88,8 @@ class Project(Base):
     """A project and, once ready, its GitHub repository. ``version`` is the API's ETag."""
 
     __tablename__ = "projects"
-    __mapper_args__ = {"eager_defaults": True}
+    # SQL-set timestamps come back in the UPDATE's RETURNING, never by lazy load.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(Text)

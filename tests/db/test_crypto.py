@@ -83,7 +83,7 @@ def test_missing_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_settings_hide_the_key() -> None:
     key = generate_secrets_key()
 
-    assert key not in repr(SecretsSettings(secrets_key=key))  # type: ignore[arg-type]
+    assert key not in repr(SecretsSettings(secrets_key=key))
 
 
 def test_api_tokens() -> None:

@@ -60,9 +60,12 @@ async def test_session_scope_commits_on_success(
 async def test_session_scope_rolls_back_on_error(
     db_sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    with pytest.raises(RuntimeError, match="boom"):
+    async def insert_then_fail() -> None:
         async with session_scope(db_sessionmaker) as session:
             await repository.insert_token(session, "h2", "user", "alice")
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await insert_then_fail()
 
     assert await _token_count(db_sessionmaker) == 0

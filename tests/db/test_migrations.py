@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index, text
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Index, text
+
+from shared.db.base import Base
 from shared.db.engine import create_engine
 from shared.db.migrate import downgrade_to_base, upgrade_to_head
-from shared.db.models import Base
 from tests.db_fixtures import temporary_database
 
 _TABLES = {"alembic_version", "api_tokens", "project_events", "project_secrets", "projects"}
@@ -57,7 +57,7 @@ async def test_migration_matches_the_models(database_url: str) -> None:
             indexes = await connection.execute(
                 text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
             )
-            index_defs = {name: definition for name, definition in indexes}
+            index_defs: dict[str, str] = {row.indexname: row.indexdef for row in indexes}
             constraints = await connection.execute(
                 text(
                     "SELECT conname FROM pg_constraint c JOIN pg_namespace n"

@@ -17,11 +17,7 @@ from tests.db.helpers import new_project
 
 
 async def _set_status(session: AsyncSession, project: Project, status: str) -> None:
-    await session.execute(
-        update(Project)
-        .where(Project.id == project.id)
-        .values(status=status)
-    )
+    await session.execute(update(Project).where(Project.id == project.id).values(status=status))
 
 
 async def _insert_raw(session: AsyncSession, repo_name: str) -> Project:
@@ -91,11 +87,13 @@ async def test_keyset_pagination_walks_every_row_once(db_session: AsyncSession) 
 
     seen: list[uuid.UUID] = []
     after: repository.Cursor | None = None
-    for pages in range(1, 10):
+    pages = 0
+    while pages < 10:
         page = await repository.list_projects(
             db_session, owner="alice", status=None, limit=3, after=after
         )
         seen += [p.id for p in page.items]
+        pages += 1
         if page.next_after is None:
             break
         after = page.next_after

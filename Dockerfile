@@ -1,0 +1,16 @@
+# One image for every role: api, worker, migrate, sandbox (see compose.yaml).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md alembic.ini ./
+COPY api ./api
+COPY worker ./worker
+COPY shared ./shared
+COPY sandbox ./sandbox
+COPY cli ./cli
+COPY migrations ./migrations
+RUN pip install . && useradd --system --uid 10001 provisioner \
+    && mkdir /keys && chown provisioner /keys
+USER provisioner
+ENTRYPOINT ["provisioner"]
+CMD ["api", "--host", "0.0.0.0", "--port", "8000"]
