@@ -1,4 +1,5 @@
 # One image for every role: api, worker, migrate, sandbox (see compose.yaml).
+# Installed in place (-e) so that migrations/ sits beside the code, where Alembic looks.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -9,7 +10,7 @@ COPY shared ./shared
 COPY sandbox ./sandbox
 COPY cli ./cli
 COPY migrations ./migrations
-RUN pip install . && useradd --system --uid 10001 provisioner \
+RUN pip install -e . && useradd --system --uid 10001 provisioner \
     && mkdir /keys && chown provisioner /keys
 USER provisioner
 ENTRYPOINT ["provisioner"]

@@ -10,21 +10,16 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import asyncpg
-import httpx
 from redis.asyncio import Redis
 from sqlalchemy import make_url
 
+from cli.processes import Children, free_port, wait_until_up
 from shared.crypto import generate_secrets_key, hash_api_token, new_api_token
 from shared.db.engine import create_engine, create_sessionmaker, session_scope
 from shared.db.migrate import upgrade_to_head
@@ -44,13 +39,6 @@ DEMO_DATABASE = "provisioner_demo"
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _server_url() -> str:
@@ -94,67 +82,6 @@ async def _check_redis(url: str) -> None:
         raise ConfigError(f"Redis does not answer at {url}: {exc}") from None
     finally:
         await redis.aclose()
-
-
-class Children:
-    """Child processes, each in its own process group, all stopped on exit."""
-
-    def __init__(self) -> None:
-        self._procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        log = (WORKDIR / f"{name}.log").open("wb")
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-            args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self._procs.append((name, proc, log))
-        _say(f"  started {name:<8} pid {proc.pid:<7} log {WORKDIR / (name + '.log')}")
-
-    def check_alive(self) -> None:
-        for name, proc, _ in self._procs:
-            if proc.poll() is not None:
-                raise ConfigError(
-                    f"{name} exited with {proc.returncode}; see {WORKDIR / (name + '.log')}"
-                )
-
-    def stop(self) -> None:
-        for _, proc, _ in reversed(self._procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for name, proc, log in reversed(self._procs):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            log.close()
-            _say(f"  stopped {name:<8} exit {proc.returncode}")
-        self._procs.clear()
-
-
-@contextmanager
-def _children() -> Iterator[Children]:
-    children = Children()
-    try:
-        yield children
-    finally:
-        children.stop()
-
-
-async def _wait_until_up(url: str, children: Children, timeout_s: float = 60) -> None:
-    """Poll ``url`` until it answers at all below 500 (or a child dies, or time runs out)."""
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2, headers={"User-Agent": "provisioner-demo"}) as http:
-        while time.monotonic() < deadline:
-            children.check_alive()
-            try:
-                if (await http.get(url)).status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise ConfigError(f"{url} did not come up within {timeout_s:g} s")
 
 
 async def _make_token(database_url: str, role: str, subject: str) -> str:
@@ -225,7 +152,7 @@ async def _demo(children: Children) -> int:
     await _check_redis(redis_url)
     database_url = await _fresh_database()
     upgrade_to_head(database_url)
-    sandbox_port, api_port = _free_port(), _free_port()
+    sandbox_port, api_port = free_port(), free_port()
     env = _environment(database_url, redis_url, sandbox_port)
     python = sys.executable
 
@@ -237,11 +164,11 @@ async def _demo(children: Children) -> int:
          "--latency-ms", str(SANDBOX_LATENCY_MS)],
         env,
     )  # fmt: skip
-    await _wait_until_up(f"{env['GITHUB_API_URL']}/app", children)
+    await wait_until_up(f"{env['GITHUB_API_URL']}/app", children)
     children.start("api", [python, "-m", "cli.main", "api", "--port", str(api_port)], env)
     children.start("worker", [python, "-m", "cli.main", "worker"], env)
     api_url = f"http://127.0.0.1:{api_port}"
-    await _wait_until_up(f"{api_url}/readyz", children)
+    await wait_until_up(f"{api_url}/readyz", children)
 
     user_token = await _make_token(database_url, "user", "demo-user")
     _say(
@@ -280,7 +207,7 @@ def run_demo(*, keep_database: bool = False) -> int:
     """Run the demo; returns the exit status (0 when the project became ready)."""
     WORKDIR.mkdir(exist_ok=True)
     try:
-        with _children() as children:
+        with Children(WORKDIR) as children:
             code = asyncio.run(_demo(children))
     finally:
         if not keep_database:

@@ -7,6 +7,7 @@ binds ``project_id``, ``job_id`` and ``attempt``) is merged into every line.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
@@ -45,9 +46,15 @@ def redact(
 
 
 def configure_logging(
-    *, level: str = "INFO", renderer: Literal["json", "console"] = "json"
+    *, level: str | None = None, renderer: Literal["json", "console"] | None = None
 ) -> None:
-    """Send structlog and stdlib logging to stderr, one event per line."""
+    """Send structlog and stdlib logging to stderr, one event per line.
+
+    Defaults come from ``LOG_LEVEL`` (``INFO``) and ``LOG_FORMAT`` (``json`` or ``console``).
+    """
+    level = level or os.environ.get("LOG_LEVEL", "INFO")
+    if renderer is None:
+        renderer = "console" if os.environ.get("LOG_FORMAT") == "console" else "json"
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -23,6 +23,10 @@ __all__ = [
 ]
 
 FINISHED = frozenset({"ready", "repo_failed"})
+LONG_POLL_S = 30.0
+"""How long one long poll waits on the server."""
+MAX_WAIT_S = 60.0
+"""The API's limit for ``?wait=``."""
 
 
 class ApiError(Exception):
@@ -152,26 +156,62 @@ class ProjectsClient:
         """The project's history, oldest first."""
         return list((await self._call("GET", f"/api/projects/{project_id}/events")).json()["items"])
 
+    async def wait_for_change(
+        self, project_id: str, *, wait_s: float, etag: str | None = None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """One long poll: the project once it differs from ``etag`` (or ``None`` on 304)."""
+        headers = {"If-None-Match": etag} if etag else {}
+        response = await self._call(
+            "GET",
+            f"/api/projects/{project_id}",
+            params={"wait": f"{wait_s:g}"},
+            headers=headers,
+            timeout=wait_s + 15.0,
+        )
+        if response.status_code == 304:
+            return None, etag
+        return dict(response.json()), response.headers.get("etag")
+
     async def wait_until_ready(
-        self, project_id: str, *, timeout_s: float = 300.0, poll_s: float = 0.5
+        self, project_id: str, *, timeout_s: float = 300.0, poll_s: float = LONG_POLL_S
     ) -> dict[str, Any]:
         """Return the project once ``ready``; raise :class:`ProjectFailed` or :class:`WaitTimedOut`.
 
-        Polls with ``If-None-Match``, so an unchanged project costs a 304.
+        Long-polls (``?wait=``), so a change is seen within milliseconds and an
+        unchanged project costs one request per ``poll_s``. If the API is
+        restarted or unreachable for a while, it tries again with backoff until
+        the timeout.
         """
         deadline = time.monotonic() + timeout_s
-        project = await self.get(project_id)
+        project: dict[str, Any] = {"id": project_id, "status": "unknown"}
         etag: str | None = None
+        pause = 0.1
         while True:
             if project["status"] == "ready":
                 return project
             if project["status"] == "repo_failed":
                 raise ProjectFailed(project)
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise WaitTimedOut(project, timeout_s)
-            await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
-            headers = {"If-None-Match": etag} if etag else {}
-            response = await self._call("GET", f"/api/projects/{project_id}", headers=headers)
-            if response.status_code != 304:
-                project = dict(response.json())
-                etag = response.headers.get("etag")
+            try:
+                changed, etag = await self.wait_for_change(
+                    project_id, wait_s=max(0.0, min(poll_s, left, MAX_WAIT_S)), etag=etag
+                )
+            except (httpx.TransportError, ApiError) as exc:
+                if isinstance(exc, ApiError) and exc.status < 500:
+                    raise
+                await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                pause = min(pause * 2, 5.0)
+                continue
+            pause = 0.1
+            if changed is not None:
+                project = changed
+
+    async def repo_token(self, project_id: str) -> dict[str, Any]:
+        """A fresh GitHub token for the project's repository only.
+
+        ``{token, expires_at, repository, permissions}``; 409 (as :class:`ApiError`)
+        until the project is ready.
+        """
+        return dict((await self._call("POST", f"/api/projects/{project_id}/token")).json())

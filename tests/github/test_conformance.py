@@ -135,5 +135,3 @@ def test_a_request_github_would_refuse_is_caught() -> None:
     ]
     found = violations(bad)
     assert len(found) == 3, found
-
-

@@ -144,8 +144,8 @@ async def test_sweeper_recovers_after_redis_is_flushed(
 async def test_ops_retry_of_a_failed_project(
     harness: WorkerHarness, github_sandbox: GitHubSandbox
 ) -> None:
-    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=403,
-                             body={"message": "Resource not accessible by integration"})  # fmt: skip
+    forbidden = {"message": "Resource not accessible by integration"}
+    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=403, body=forbidden)
     project_id = await harness.create()
     await harness.run()
     assert (await harness.project(project_id)).status == "repo_failed"
@@ -172,8 +172,8 @@ async def test_job_for_a_ready_project_does_nothing(
     project_id = await harness.create()
     await harness.run()
     github_sandbox.reset_requests()
-    ctx = {"state": harness.state, "redis": harness.queue, "job_try": 1,
-           "job_id": f"provision:{project_id}:1"}  # fmt: skip
+    job_id = f"provision:{project_id}:1"
+    ctx = {"state": harness.state, "redis": harness.queue, "job_try": 1, "job_id": job_id}
     assert await provision_project(ctx, str(project_id)) == "skipped"
     stale = {**ctx, "job_id": f"provision:{project_id}:0"}
     assert await provision_project(stale, str(project_id)) == "skipped"

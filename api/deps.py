@@ -1,0 +1,128 @@
+"""Request dependencies and their ``Annotated`` aliases.
+
+``SessionDep`` is the request's unit of work: it commits when the endpoint
+succeeds and rolls back when anything raises, before the answer is sent;
+the jobs the request added to ``JobsDep`` are enqueued only after that
+commit. ``PrincipalDep`` is the caller behind the bearer token (401 without one).
+"""
+
+from __future__ import annotations
+
+import email.message
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from arq.connections import ArqRedis
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth import Principal, not_authenticated
+from api.errors import ApiError
+from api.outbox import PendingJobs
+from shared.crypto import SecretsCipher, hash_api_token
+from shared.db.models import TokenRole
+from shared.projects import repository
+
+__all__ = [
+    "CipherDep",
+    "JobsDep",
+    "JsonBodyDep",
+    "PrincipalDep",
+    "Resources",
+    "ResourcesDep",
+    "SessionDep",
+    "get_resources",
+]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the app holds for its whole life (built by the lifespan or injected)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    queue: ArqRedis
+    cipher: SecretsCipher
+
+
+def get_resources(request: Request) -> Resources:
+    """The app's resources; set by the lifespan."""
+    resources = getattr(request.app.state, "resources", None)
+    if not isinstance(resources, Resources):
+        raise RuntimeError("the app's lifespan has not run: no database or queue")
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+async def _pending_jobs(resources: ResourcesDep) -> AsyncIterator[PendingJobs]:
+    jobs = PendingJobs()
+    try:
+        yield jobs
+    except BaseException:
+        jobs.drop()
+        raise
+    # Exited after the session's commit (the session depends on this).
+    await jobs.flush(resources.queue)
+
+
+JobsDep = Annotated[PendingJobs, Depends(_pending_jobs, scope="function")]
+
+
+async def _session(resources: ResourcesDep, _jobs: JobsDep) -> AsyncIterator[AsyncSession]:
+    async with resources.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def _cipher(resources: ResourcesDep) -> SecretsCipher:
+    return resources.cipher
+
+
+CipherDep = Annotated[SecretsCipher, Depends(_cipher)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer prv_…`")
+
+
+async def _principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials.strip():
+        raise not_authenticated("send an API token as `Authorization: Bearer <token>`")
+    token = await repository.find_token(session, hash_api_token(credentials.credentials.strip()))
+    if token is None:
+        raise not_authenticated("the API token is unknown or revoked")
+    return Principal(role=TokenRole(token.role), subject=token.subject)
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+def _require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type:
+        message = email.message.Message()
+        message["content-type"] = content_type
+        subtype = message.get_content_subtype()
+        if message.get_content_maintype() == "application" and (
+            subtype == "json" or subtype.endswith("+json")
+        ):
+            return
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"send the body as application/json, not {(content_type or 'no Content-Type')[:100]}",
+    )
+
+
+JsonBodyDep = Annotated[None, Depends(_require_json)]

@@ -1,0 +1,63 @@
+"""Jobs a request wants enqueued, held until its transaction has committed.
+
+A job enqueued before the commit could run before the row is visible, and
+one enqueued for a rolled-back request would work on nothing; so requests
+only :meth:`PendingJobs.add`, and the session dependency flushes after the
+commit (or drops the jobs on rollback). A failed enqueue is logged, not
+raised: the row is stored as ``pending_repo`` and the sweeper re-enqueues it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import structlog
+from arq.connections import ArqRedis
+
+from shared.jobs import enqueue_provision, provision_job_id
+
+__all__ = ["ENQUEUE_TIMEOUT_S", "PendingJobs"]
+
+ENQUEUE_TIMEOUT_S = 2.0
+
+log = structlog.get_logger(__name__)
+
+
+class PendingJobs:
+    """Provisioning jobs to enqueue once the request's transaction has committed."""
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[uuid.UUID, int]] = []
+
+    def add(self, project_id: uuid.UUID, generation: int) -> None:
+        """Enqueue the project's ``generation`` job after the commit."""
+        if (project_id, generation) not in self._jobs:
+            self._jobs.append((project_id, generation))
+
+    def drop(self) -> None:
+        """Forget every job (the transaction rolled back)."""
+        self._jobs.clear()
+
+    async def flush(self, queue: ArqRedis) -> None:
+        """Enqueue every held job; failures are logged as warnings and left to the sweeper."""
+        jobs, self._jobs = self._jobs, []
+        for project_id, generation in jobs:
+            job_id = provision_job_id(project_id, generation)
+            try:
+                async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
+                    created = await enqueue_provision(queue, project_id, generation)
+            except Exception as exc:
+                log.warning(
+                    "enqueue failed; the sweeper will re-enqueue the project",
+                    project_id=str(project_id),
+                    job_id=job_id,
+                    error_type=type(exc).__name__,
+                    error=str(exc),
+                )
+                continue
+            log.info(
+                "job enqueued" if created else "job already queued",
+                project_id=str(project_id),
+                job_id=job_id,
+            )

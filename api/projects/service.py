@@ -1,0 +1,350 @@
+"""What the projects endpoints do: create, show, list, history and retry.
+
+Functions take the request's session and never commit (the caller owns the
+transaction); jobs go to :class:`~api.outbox.PendingJobs`, enqueued after the commit.
+
+Idempotent create: a request with a client ``id`` or an ``Idempotency-Key``
+stores the SHA-256 of its canonical body (secrets included, plaintext never
+stored). The same id/key with the same body answers the stored project again
+(202, same ``Location``); with a different body it is a 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Action, Principal, authorize
+from api.cursors import (
+    decode_event_cursor,
+    decode_project_cursor,
+    encode_event_cursor,
+    encode_project_cursor,
+)
+from api.errors import ApiError
+from api.outbox import PendingJobs
+from api.schemas import EventOut, EventPage, ProjectCreate, ProjectOut, ProjectPage
+from shared.crypto import SecretsCipher
+from shared.db.models import Project, ProjectStatus
+from shared.projects import lifecycle, repository
+from shared.provisioning.repo_name import InvalidRepositoryName, repository_name
+from shared.provisioning.secret_rules import check_secrets
+
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "ProjectResult",
+    "create_project",
+    "etag",
+    "get_project",
+    "list_events",
+    "list_projects",
+    "request_fingerprint",
+    "retry_project",
+]
+
+MAX_CONFIG_BYTES = 64 * 1024
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    """A project's view and ETag; ``replayed`` when an idempotent create found it stored."""
+
+    view: ProjectOut
+    etag: str
+    replayed: bool = False
+
+
+def etag(project: Project) -> str:
+    """The project's weak ETag: its id and row version."""
+    return f'W/"{project.id}.{project.version}"'
+
+
+def request_fingerprint(
+    *,
+    project_id: uuid.UUID | None,
+    name: str,
+    description: str | None,
+    config: Mapping[str, Any],
+    secrets: Mapping[str, str],
+) -> str:
+    """SHA-256 of the canonical JSON of a create request, after secrets were moved out of config."""
+    canonical = json.dumps(
+        {
+            "id": str(project_id) if project_id else None,
+            "name": name,
+            "description": description,
+            "config": config,
+            "secrets": secrets,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+async def create_project(
+    session: AsyncSession,
+    jobs: PendingJobs,
+    cipher: SecretsCipher,
+    principal: Principal,
+    body: ProjectCreate,
+    *,
+    idempotency_key: str | None,
+) -> ProjectResult:
+    """Store a ``pending_repo`` project owned by the caller; its job is enqueued after commit."""
+    authorize(principal, Action.CREATE)
+    repo_name = _repo_name(body.name)
+    config, secrets = _split_secrets(body.config or {}, body.secrets or {})
+    _check_config(config)
+    _check_secrets(secrets)
+    idempotent = body.id is not None or idempotency_key is not None
+    fingerprint = request_fingerprint(
+        project_id=body.id,
+        name=body.name,
+        description=body.description,
+        config=config,
+        secrets=secrets,
+    )
+    if idempotent and (
+        stored := await _stored(session, principal, body.id, idempotency_key, fingerprint)
+    ):
+        return await _result(session, stored, replayed=True)
+    if await repository.repo_name_in_use(session, repo_name):
+        raise _name_taken(repo_name)
+    try:
+        project = await lifecycle.accept(
+            session,
+            id=body.id or uuid.uuid4(),
+            name=body.name,
+            repo_name=repo_name,
+            description=body.description,
+            config=config,
+            owner=principal.subject,
+            secrets_ciphertexts={name: cipher.encrypt(value) for name, value in secrets.items()},
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint if idempotent else None,
+        )
+    except (lifecycle.LifecycleError, IntegrityError) as exc:
+        # A concurrent request with the same id or key may have committed first.
+        if idempotent and (
+            stored := await _stored(session, principal, body.id, idempotency_key, fingerprint)
+        ):
+            return await _result(session, stored, replayed=True)
+        if isinstance(exc, lifecycle.RepoNameInUse):
+            raise _name_taken(repo_name) from None
+        raise
+    structlog.contextvars.bind_contextvars(project_id=str(project.id))
+    jobs.add(project.id, project.generation)
+    log.info("project accepted", repo_name=repo_name, secrets_count=len(secrets))
+    return await _result(session, project)
+
+
+async def get_project(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> ProjectResult:
+    """The project, if the caller may see it (404 otherwise)."""
+    authorize(principal, Action.READ)
+    return await _result(session, await _visible(session, principal, project_id))
+
+
+async def list_projects(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: ProjectStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> ProjectPage:
+    """The projects the caller may see, newest first, one page after ``cursor``."""
+    authorize(principal, Action.READ)
+    after = decode_project_cursor(cursor) if cursor else None
+    page = await repository.list_projects(
+        session,
+        owner=principal.owner_filter(),
+        status=str(status) if status else None,
+        limit=limit,
+        after=after,
+    )
+    items = [
+        ProjectOut.build(project, await repository.secret_states(session, project.id))
+        for project in page.items
+    ]
+    next_cursor = encode_project_cursor(page.next_after) if page.next_after else None
+    return ProjectPage(items=items, next_cursor=next_cursor)
+
+
+async def list_events(
+    session: AsyncSession,
+    principal: Principal,
+    project_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> EventPage:
+    """The project's history, oldest first, one page after ``cursor``."""
+    authorize(principal, Action.READ)
+    await _visible(session, principal, project_id)
+    after_id = decode_event_cursor(cursor) if cursor else None
+    events = await repository.list_events(session, project_id, limit=limit + 1, after_id=after_id)
+    page = events[:limit]
+    next_cursor = encode_event_cursor(page[-1].id) if len(events) > limit else None
+    return EventPage(items=[EventOut.build(event) for event in page], next_cursor=next_cursor)
+
+
+async def retry_project(
+    session: AsyncSession, jobs: PendingJobs, principal: Principal, project_id: uuid.UUID
+) -> ProjectResult:
+    """Ops: a failed project goes back to ``pending_repo`` in a new generation; a stuck one
+    is enqueued again; a ready one is a 409."""
+    authorize(principal, Action.RETRY)
+    project = await repository.get_project(session, project_id, for_update=True)
+    if project is None:
+        raise _not_found(project_id)
+    structlog.contextvars.bind_contextvars(project_id=str(project.id))
+    try:
+        outcome = await lifecycle.request_retry(session, project, actor=principal.subject)
+    except lifecycle.TransitionNotAllowed as exc:
+        raise ApiError(
+            409, "not_retryable", f"a project in status {exc.status} cannot be retried"
+        ) from None
+    except lifecycle.RepoNameInUse as exc:
+        raise _name_taken(exc.repo_name) from None
+    jobs.add(project.id, project.generation)
+    log.info("retry requested", outcome=outcome, generation=project.generation)
+    return await _result(session, project)
+
+
+async def _result(
+    session: AsyncSession, project: Project, *, replayed: bool = False
+) -> ProjectResult:
+    states = await repository.secret_states(session, project.id)
+    return ProjectResult(ProjectOut.build(project, states), etag(project), replayed)
+
+
+async def _visible(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> Project:
+    project = await repository.get_project(session, project_id)
+    if project is None or not principal.can_see(project):
+        raise _not_found(project_id)
+    structlog.contextvars.bind_contextvars(project_id=str(project.id))
+    return project
+
+
+async def _stored(
+    session: AsyncSession,
+    principal: Principal,
+    project_id: uuid.UUID | None,
+    key: str | None,
+    fingerprint: str,
+) -> Project | None:
+    """The project an earlier identical request created, None if there is none; 409 if the
+    id or key was used for a different request."""
+    field = "id" if project_id is not None else None
+    stored = None
+    if key is not None:
+        stored = await repository.find_by_idempotency_key(session, principal.subject, key)
+        if stored is not None and project_id is not None and stored.id != project_id:
+            raise _reused(field)
+    if stored is None and project_id is not None:
+        stored = await repository.get_project(session, project_id)
+        if stored is not None and stored.owner != principal.subject:
+            raise ApiError(409, "id_in_use", "another project already has this id", field="id")
+    if stored is None:
+        return None
+    if stored.request_fingerprint != fingerprint:
+        raise _reused(field)
+    structlog.contextvars.bind_contextvars(project_id=str(stored.id))
+    log.info("idempotent create replayed")
+    return stored
+
+
+def _reused(field: str | None) -> ApiError:
+    what = "id" if field else "Idempotency-Key"
+    return ApiError(
+        409,
+        "idempotency_conflict",
+        f"this {what} was already used for a different request body; "
+        "send the same body to get that project back, or use a new one",
+        field=field,
+    )
+
+
+def _repo_name(name: str) -> str:
+    try:
+        return repository_name(name)
+    except InvalidRepositoryName as exc:
+        raise ApiError(422, "invalid_name", str(exc), field="name") from None
+
+
+def _name_taken(repo_name: str) -> ApiError:
+    return ApiError(
+        409,
+        "repo_name_in_use",
+        f"another project already uses the repository name {repo_name!r}; choose another name",
+        field="name",
+    )
+
+
+def _not_found(project_id: uuid.UUID) -> ApiError:
+    return ApiError(404, "not_found", f"no project {project_id}")
+
+
+def _split_secrets(
+    config: Mapping[str, Any], secrets: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Move ``config.secrets`` (how older clients send them) into ``secrets``."""
+    rest = dict(config)
+    nested = rest.pop("secrets", None)
+    merged = dict(secrets)
+    if nested is None:
+        return rest, merged
+    if not isinstance(nested, dict):
+        raise ApiError(
+            422,
+            "validation_error",
+            "config.secrets must be an object of NAME: value",
+            field="config.secrets",
+        )
+    for name, value in nested.items():
+        if not isinstance(value, str):
+            raise ApiError(
+                422, "validation_error", "secret values must be strings", f"config.secrets.{name}"
+            )
+        if name in merged:
+            raise ApiError(
+                422,
+                "duplicate_secret",
+                f"secret {name} is given both in secrets and in config.secrets",
+                field=f"secrets.{name}",
+            )
+        merged[name] = value
+    return rest, merged
+
+
+def _check_config(config: Mapping[str, Any]) -> None:
+    size = len(json.dumps(config, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > MAX_CONFIG_BYTES:
+        raise ApiError(
+            422,
+            "validation_error",
+            f"config is {size} bytes as JSON; at most {MAX_CONFIG_BYTES} are allowed",
+            field="config",
+        )
+
+
+def _check_secrets(secrets: Mapping[str, str]) -> None:
+    problems = check_secrets(secrets)
+    if problems:
+        first = problems[0]
+        field = f"secrets.{first.name}" if first.name is not None else "secrets"
+        raise ApiError(422, "invalid_secret", first.message, field=field)
