@@ -6,6 +6,7 @@ action     allowed roles           projects visible
 create     ``user``, ``ops``       (the new one is theirs)
 read       every role              ``user``: own; others: all
 retry      ``ops``                 all
+token      ``user``, ``service``   ``user``: own; ``service``: all
 =========  ======================  ==========================
 
 A project another owner has is answered 404, never 403, so its existence is not revealed.
@@ -28,12 +29,14 @@ class Action(enum.StrEnum):
     CREATE = "create"
     READ = "read"
     RETRY = "retry"
+    TOKEN = "mint repository tokens for"
 
 
 _ALLOWED: dict[Action, frozenset[TokenRole]] = {
     Action.CREATE: frozenset({TokenRole.USER, TokenRole.OPS}),
     Action.READ: frozenset(TokenRole),
     Action.RETRY: frozenset({TokenRole.OPS}),
+    Action.TOKEN: frozenset({TokenRole.USER, TokenRole.SERVICE}),
 }
 
 

@@ -19,8 +19,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import Principal, not_authenticated
+from api.changes import ProjectChanges
 from api.errors import ApiError
 from api.outbox import PendingJobs
+from api.repo_tokens import RepoTokenMinter
 from shared.crypto import SecretsCipher, hash_api_token
 from shared.db.models import TokenRole
 from shared.projects import repository
@@ -44,6 +46,10 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     queue: ArqRedis
     cipher: SecretsCipher
+    changes: ProjectChanges | None = None
+    """Wakes long polls; ``None`` means they re-check once a second."""
+    tokens: RepoTokenMinter | None = None
+    """Mints repository tokens; ``None`` when no GitHub App is configured."""
 
 
 def get_resources(request: Request) -> Resources:

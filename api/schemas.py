@@ -21,6 +21,7 @@ __all__ = [
     "ProjectOut",
     "ProjectPage",
     "RepoInfo",
+    "RepoTokenOut",
     "SecretOut",
 ]
 
@@ -69,6 +70,15 @@ class RepoInfo(BaseModel):
     html_url: str
     clone_url: str
     default_branch: str
+
+
+class RepoTokenOut(BaseModel):
+    """A GitHub installation token that reaches one repository only."""
+
+    token: str = Field(description="Send as `Authorization: Bearer` to GitHub, or in git's URL.")
+    expires_at: datetime
+    repository: str = Field(description="`owner/name` of the only repository it reaches.")
+    permissions: dict[str, str]
 
 
 class LastError(BaseModel):

@@ -65,6 +65,10 @@ class Children:
             print(f"  started {name:<8} pid {proc.pid:<7} log {self.log_path(name)}", flush=True)
         return proc
 
+    def pid(self, name: str) -> int:
+        """The process id of the running child ``name``."""
+        return next(proc.pid for child, proc, _ in self._procs if child == name)
+
     def check_alive(self) -> None:
         """Raise :class:`ConfigError` naming the first child that has exited."""
         for name, proc, _ in self._procs:

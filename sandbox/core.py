@@ -208,6 +208,11 @@ class GitHubSandbox:
         with self._state.lock:
             self._injector.fail_next(rule)
 
+    def clear_failures(self) -> None:
+        """Drop every ``fail_next`` rule not used up yet."""
+        with self._state.lock:
+            self._injector.clear()
+
     # --- ASGI ---------------------------------------------------------------------------
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -74,6 +74,10 @@ class Injector:
         """Queue a one-shot rule; rules are tried in the order they were added."""
         self._rules.append(rule)
 
+    def clear(self) -> None:
+        """Forget every queued one-shot rule."""
+        self._rules.clear()
+
     def pick(self, method: str, path: str) -> Injection | None:
         """The fault for this request, if any (consumes one use of a matching rule)."""
         for rule in self._rules:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import hmac
 import secrets
 from base64 import b64decode, b64encode
 
@@ -57,6 +58,7 @@ class SecretsCipher:
                 "python -c 'from shared.crypto import generate_secrets_key as g; print(g())'"
             )
         self._box = SecretBox(key)
+        self._mac_key = hashlib.blake2b(key, digest_size=32, person=b"fingerprint").digest()
 
     @classmethod
     def from_base64(cls, encoded: str | None) -> SecretsCipher:
@@ -72,6 +74,14 @@ class SecretsCipher:
     def encrypt(self, plaintext: str) -> bytes:
         """Nonce and ciphertext of ``plaintext`` (UTF-8), ready for a ``bytea`` column."""
         return bytes(self._box.encrypt(plaintext.encode("utf-8")))
+
+    def fingerprint(self, data: bytes) -> str:
+        """HMAC-SHA256 of ``data`` under a key derived from ``SECRETS_KEY`` (hex).
+
+        Unlike a plain hash, it cannot be used to guess weak secret values offline
+        by whoever reads the database.
+        """
+        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
 
     def decrypt(self, ciphertext: bytes) -> str:
         """The plaintext; a :class:`ConfigError` if this key did not encrypt it."""

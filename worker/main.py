@@ -29,7 +29,9 @@ _log = structlog.get_logger("worker")
 async def build_state(config: WorkerConfig) -> WorkerState:
     """Everything a job needs, from the environment; configuration errors surface here."""
     github = GitHubClient(load_github_settings(), write_interval_s=config.github_write_interval_s)
-    engine = create_engine(pool_size=config.max_jobs, max_overflow=2)
+    engine = create_engine(
+        application_name="provisioner-worker", pool_size=config.max_jobs, max_overflow=2
+    )
     return WorkerState(
         config=config,
         sessionmaker=create_sessionmaker(engine),

@@ -8,10 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from api.conditional import if_none_match_matches
-from api.deps import CipherDep, JobsDep, JsonBodyDep, PrincipalDep, SessionDep
+from api.deps import (
+    CipherDep,
+    JobsDep,
+    JsonBodyDep,
+    PrincipalDep,
+    ResourcesDep,
+    SessionDep,
+)
 from api.errors import ApiError
 from api.projects import service
-from api.schemas import EventPage, ProjectCreate, ProjectOut, ProjectPage
+from api.projects.waiting import MAX_WAIT_S, wait_for_change
+from api.schemas import EventPage, ProjectCreate, ProjectOut, ProjectPage, RepoTokenOut
 from shared.db.models import ProjectStatus
 
 __all__ = ["router"]
@@ -117,10 +125,30 @@ async def get_project(
     response: Response,
     principal: PrincipalDep,
     session: SessionDep,
+    resources: ResourcesDep,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+    wait: Annotated[
+        float | None,
+        Query(
+            ge=0,
+            le=MAX_WAIT_S,
+            description="Long poll: answer as soon as the project changes (from `If-None-Match`,"
+            " or from now), or after this many seconds (at most 60).",
+        ),
+    ] = None,
 ) -> ProjectOut | Response:
     """The project with an ``ETag``; 304 without a body when ``If-None-Match`` is current."""
-    result = await service.get_project(session, principal, project_id)
+    if wait:
+        result = await wait_for_change(
+            session,
+            resources.changes,
+            principal,
+            project_id,
+            if_none_match=if_none_match,
+            wait_s=wait,
+        )
+    else:
+        result = await service.get_project(session, principal, project_id)
     if if_none_match_matches(if_none_match, result.etag):
         return Response(status_code=304, headers={"ETag": result.etag})
     response.headers["ETag"] = result.etag
@@ -142,6 +170,26 @@ async def list_project_events(
 ) -> EventPage:
     """What happened to the project: accepted, attempts, GitHub errors, retries, ready."""
     return await service.list_events(session, principal, project_id, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "/{project_id}/token",
+    status_code=201,
+    response_model=RepoTokenOut,
+    responses=ApiError.responses(401, 403, 404, 409, 422, 500, 502, 503),
+    summary="A GitHub token for this project's repository only",
+)
+async def mint_repo_token(
+    project_id: uuid.UUID,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> RepoTokenOut:
+    """The owner or a ``service`` token gets a fresh installation token narrowed to the
+    project's repository and the configured permissions (1 hour at most)."""
+    response.headers["Cache-Control"] = "no-store"
+    return await service.mint_repo_token(session, resources.tokens, principal, project_id)
 
 
 @router.post(

@@ -4,14 +4,14 @@ Functions take the request's session and never commit (the caller owns the
 transaction); jobs go to :class:`~api.outbox.PendingJobs`, enqueued after the commit.
 
 Idempotent create: a request with a client ``id`` or an ``Idempotency-Key``
-stores the SHA-256 of its canonical body (secrets included, plaintext never
-stored). The same id/key with the same body answers the stored project again
-(202, same ``Location``); with a different body it is a 409.
+stores an HMAC of its canonical body (secrets included, plaintext never
+stored; keyed, so weak secrets cannot be guessed from it). The same id/key
+with the same body answers the stored project again (202, same
+``Location``); with a different body it is a 409.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Mapping
@@ -31,9 +31,18 @@ from api.cursors import (
 )
 from api.errors import ApiError
 from api.outbox import PendingJobs
-from api.schemas import EventOut, EventPage, ProjectCreate, ProjectOut, ProjectPage
+from api.repo_tokens import RepoTokenMinter
+from api.schemas import (
+    EventOut,
+    EventPage,
+    ProjectCreate,
+    ProjectOut,
+    ProjectPage,
+    RepoTokenOut,
+)
 from shared.crypto import SecretsCipher
 from shared.db.models import Project, ProjectStatus
+from shared.github.errors import GitHubError
 from shared.projects import lifecycle, repository
 from shared.provisioning.repo_name import InvalidRepositoryName, repository_name
 from shared.provisioning.secret_rules import check_secrets
@@ -46,6 +55,7 @@ __all__ = [
     "get_project",
     "list_events",
     "list_projects",
+    "mint_repo_token",
     "request_fingerprint",
     "retry_project",
 ]
@@ -70,6 +80,7 @@ def etag(project: Project) -> str:
 
 
 def request_fingerprint(
+    cipher: SecretsCipher,
     *,
     project_id: uuid.UUID | None,
     name: str,
@@ -77,7 +88,7 @@ def request_fingerprint(
     config: Mapping[str, Any],
     secrets: Mapping[str, str],
 ) -> str:
-    """SHA-256 of the canonical JSON of a create request, after secrets were moved out of config."""
+    """Keyed hash (HMAC) of a create request's canonical JSON, secrets moved out of config."""
     canonical = json.dumps(
         {
             "id": str(project_id) if project_id else None,
@@ -90,7 +101,7 @@ def request_fingerprint(
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return cipher.fingerprint(canonical.encode("utf-8"))
 
 
 async def create_project(
@@ -110,6 +121,7 @@ async def create_project(
     _check_secrets(secrets)
     idempotent = body.id is not None or idempotency_key is not None
     fingerprint = request_fingerprint(
+        cipher,
         project_id=body.id,
         name=body.name,
         description=body.description,
@@ -348,3 +360,57 @@ def _check_secrets(secrets: Mapping[str, str]) -> None:
         first = problems[0]
         field = f"secrets.{first.name}" if first.name is not None else "secrets"
         raise ApiError(422, "invalid_secret", first.message, field=field)
+
+
+async def mint_repo_token(
+    session: AsyncSession,
+    minter: RepoTokenMinter | None,
+    principal: Principal,
+    project_id: uuid.UUID,
+) -> RepoTokenOut:
+    """A fresh token for the project's repository only (event ``token_minted``).
+
+    409 until the project is ready (with its status, or its last error when it
+    failed); 503 when no GitHub App is configured; GitHub's refusal is a 502.
+    """
+    authorize(principal, Action.TOKEN)
+    project = await _visible(session, principal, project_id)
+    if project.status == ProjectStatus.REPO_FAILED:
+        raise ApiError(
+            409,
+            "repo_failed",
+            f"the project failed: {project.last_error_code}: {project.last_error_message}",
+        )
+    if project.status != ProjectStatus.READY or not project.repo_full_name:
+        raise ApiError(409, "not_ready", f"the project is {project.status}, not ready yet")
+    if minter is None:
+        raise ApiError(503, "github_not_configured", "no GitHub App is configured on this API")
+    repository_name = project.repo_full_name.split("/", 1)[1]
+    try:
+        token = await minter.mint(repository_name)
+    except GitHubError as exc:
+        log.warning("repo_token.failed", code=exc.code, error=exc.message)
+        headers = {"Retry-After": str(int(exc.retry_after or 5))} if exc.transient else None
+        raise ApiError(
+            503 if exc.transient else 502,
+            exc.code,
+            f"GitHub refused the token: {exc.message}",
+            headers=headers,
+        ) from None
+    await repository.add_event(
+        session,
+        project,
+        "token_minted",
+        {
+            "by": principal.subject,
+            "expires_at": token.expires_at.isoformat(),
+            "permissions": dict(token.permissions),
+        },
+    )
+    log.info("repo_token.minted", repo=project.repo_full_name, by=principal.subject)
+    return RepoTokenOut(
+        token=token.token,
+        expires_at=token.expires_at,
+        repository=project.repo_full_name,
+        permissions=dict(token.permissions),
+    )

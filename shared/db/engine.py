@@ -40,6 +40,10 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept per process.")
+    db_max_overflow: int = Field(
+        default=0, ge=0, description="Extra connections under load (closed again after)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -47,9 +51,18 @@ class DatabaseSettings(BaseSettings):
         return normalize_database_url(value)
 
 
-def create_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
-    """An asyncpg engine for ``url`` (default: ``DATABASE_URL``); connections are pinged."""
+def create_engine(
+    url: str | None = None, *, application_name: str | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """An asyncpg engine for ``url`` (default: ``DATABASE_URL``); connections are pinged.
+
+    ``application_name`` labels its connections in ``pg_stat_activity``.
+    """
     url = normalize_database_url(url) if url else DatabaseSettings().database_url
+    if application_name is not None:
+        kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})[
+            "application_name"
+        ] = application_name
     return _create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
