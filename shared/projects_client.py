@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import builtins
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -19,8 +19,11 @@ __all__ = [
     "ApiError",
     "ProjectFailed",
     "ProjectsClient",
+    "SyncProjectsClient",
     "WaitTimedOut",
 ]
+
+T = TypeVar("T")
 
 FINISHED = frozenset({"ready", "repo_failed"})
 LONG_POLL_S = 30.0
@@ -215,3 +218,57 @@ class ProjectsClient:
         until the project is ready.
         """
         return dict((await self._call("POST", f"/api/projects/{project_id}/token")).json())
+
+
+class SyncProjectsClient:
+    """:class:`ProjectsClient`, blocking: for synchronous LangGraph nodes and scripts.
+
+    It owns a private event loop; don't call it from inside a running loop
+    (use :class:`ProjectsClient` there).
+    """
+
+    def __init__(self, base_url: str, token: str, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._client = ProjectsClient(base_url, token, **options)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _run(self, call: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run_until_complete(call)
+
+    def close(self) -> None:
+        """Close the connections and the loop."""
+        self._run(self._client.aclose())
+        self._loop.close()
+
+    def create(self, name: str, **fields: Any) -> dict[str, Any]:
+        """See :meth:`ProjectsClient.create`."""
+        return self._run(self._client.create(name, **fields))
+
+    def get(self, project_id: str) -> dict[str, Any]:
+        """See :meth:`ProjectsClient.get`."""
+        return self._run(self._client.get(project_id))
+
+    def list(self, *, status: str | None = None) -> builtins.list[dict[str, Any]]:
+        """See :meth:`ProjectsClient.list`."""
+        return self._run(self._client.list(status=status))
+
+    def retry(self, project_id: str) -> dict[str, Any]:
+        """See :meth:`ProjectsClient.retry`."""
+        return self._run(self._client.retry(project_id))
+
+    def events(self, project_id: str) -> builtins.list[dict[str, Any]]:
+        """See :meth:`ProjectsClient.events`."""
+        return self._run(self._client.events(project_id))
+
+    def wait_until_ready(self, project_id: str, *, timeout_s: float = 300.0) -> dict[str, Any]:
+        """See :meth:`ProjectsClient.wait_until_ready`."""
+        return self._run(self._client.wait_until_ready(project_id, timeout_s=timeout_s))
+
+    def repo_token(self, project_id: str) -> dict[str, Any]:
+        """See :meth:`ProjectsClient.repo_token`."""
+        return self._run(self._client.repo_token(project_id))

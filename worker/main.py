@@ -8,9 +8,11 @@ import structlog
 from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
+from pydantic import ValidationError
 
 from shared.crypto import load_secrets_cipher
 from shared.db.engine import create_engine, create_sessionmaker
+from shared.errors import ConfigError
 from shared.github.client import GitHubClient
 from shared.jobs import PROVISION_JOB, QueueSettings, deserialize, serialize
 from shared.logging import configure_logging
@@ -21,7 +23,7 @@ from worker.context import WorkerState
 from worker.provision import provision_project
 from worker.sweeper import sweep_unfinished
 
-__all__ = ["build_state", "build_worker", "run"]
+__all__ = ["build_state", "build_worker", "preflight", "run"]
 
 _log = structlog.get_logger("worker")
 
@@ -105,7 +107,20 @@ def build_worker(
     return Worker(**options)
 
 
+def preflight() -> WorkerConfig:
+    """Check the configuration now, so a mistake is one line at start (:class:`ConfigError`)."""
+    try:
+        config = WorkerConfig()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"WORKER_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+    load_github_settings()
+    load_secrets_cipher()
+    return config
+
+
 def run() -> None:
     """Run a worker until SIGINT/SIGTERM (running jobs get ``WORKER_SHUTDOWN_WAIT_S``)."""
     configure_logging()
-    build_worker().run()
+    config = preflight()
+    build_worker(config=config).run()

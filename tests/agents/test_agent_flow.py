@@ -12,7 +12,13 @@ import pytest
 import pytest_asyncio
 
 from shared.agents import prepare_developer_task, repo_info_of
-from shared.projects_client import ApiError, ProjectFailed, ProjectsClient, WaitTimedOut
+from shared.projects_client import (
+    ApiError,
+    ProjectFailed,
+    ProjectsClient,
+    SyncProjectsClient,
+    WaitTimedOut,
+)
 from tests.github_fixtures import ORG
 from tests.stack import Stack, running_stack
 
@@ -183,3 +189,18 @@ async def test_token_roles(stack: Stack, client: ProjectsClient) -> None:
             await stranger.repo_token(project["id"])
         assert hidden.value.status == 404
     assert repo_info_of(await client.get(project["id"]))["name"] == "token-roles"
+
+
+async def test_sync_client_for_synchronous_nodes(stack: Stack) -> None:
+    token = await stack.token("user", "sync-owner")
+
+    def synchronous_node() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        with SyncProjectsClient(stack.api_url, token) as client:
+            created = client.create("Sync node project", secrets={"API_KEY": "x"})
+            ready = client.wait_until_ready(created["id"], timeout_s=30)
+            return ready, client.repo_token(created["id"]), client.list(status="ready")
+
+    ready, minted, listed = await asyncio.to_thread(synchronous_node)
+    assert ready["repo_info"]["full_name"] == f"{ORG}/sync-node-project"
+    assert minted["repository"] == f"{ORG}/sync-node-project"
+    assert [p["id"] for p in listed] == [ready["id"]]

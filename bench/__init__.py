@@ -1,0 +1,13 @@
+"""Benchmarks of provisioner against the GitHub sandbox (``python -m bench`` runs them all).
+
+* :mod:`bench.post_throughput`: ``POST /api/projects/`` at concurrency 32, next to the
+  original design (provisioning inside the request, :mod:`bench.baseline_app`);
+* :mod:`bench.overhead`: POST → ``ready`` minus the time spent in GitHub calls;
+* :mod:`bench.requests_per_project`: GitHub requests per project against the minimum;
+* :mod:`bench.waiters`: long-poll wake-up latency (commit → answer) for 1/100/500 waiters,
+  one real worker transition, and the database connections they hold.
+
+Each one makes its own temporary database and queue name, uses a Redis db of its own (flushed
+at its end), talks only to 127.0.0.1, stops every process it started, and prints its
+figures with the command that produced them. None of them asserts on timings.
+"""

@@ -1,0 +1,661 @@
+"""Long-poll waiters: wake-up latency and database connections with up to 500 of them.
+
+``GET /api/projects/{id}?wait=50`` with ``If-None-Match`` parks a request until the
+project's ETag changes; the API holds one LISTEN connection and the parked requests
+hold none. Real API and worker processes (:func:`tests.stack.running_stack`, the
+sandbox in this process), a throw-away database (``bench.common.temporary_database``:
+``provisioner_bench_<hex>``, dropped at the end), Redis db 10 (flushed at the end).
+
+1. Wake-up latency. The worker is stopped (SIGSTOP) before the project is created,
+   so the project stays ``pending_repo`` and nothing else changes it. N waiters are
+   parked (``/metrics``: ``provisioner_long_polls_waiting == N`` and no pool
+   connection checked out, twice in a row); then this process commits
+   ``UPDATE projects SET version = version + 1 …`` (asyncpg) and takes
+   ``t0 = perf_counter()`` right after COMMIT returns. Latency = arrival of each
+   waiter's 200 − t0. N = 1, 100, 500; 5, 3 and 3 rounds, after one unreported
+   warm-up round of 20. Two client set-ups: one ``httpx.AsyncClient`` with
+   ``Limits(max_connections=N+10)``, and the same waiters spread over 20 clients.
+   The first is CPU-bound in httpcore's pool with hundreds of connections (it scans
+   every connection whenever a request starts or ends), so at N=500 it measures
+   the load generator; the second leaves the API as the bottleneck.
+2. One real transition: 500 waiters (20 clients) parked, the worker continued
+   (SIGCONT); each waiter long-polls again after every change until it sees
+   ``ready``. Reported: SIGCONT → all 500 saw ``ready``, and from the ``ready``
+   NOTIFY as this process received it (its own LISTEN connection) to each
+   waiter's ``ready``.
+3. Connections, during every 500-waiter round: ``pg_stat_activity`` of this database
+   (``provisioner-api`` and ``provisioner-api-listen``) and
+   ``provisioner_db_connections_checked_out`` from ``/metrics``, every 20 ms from a
+   thread of their own.
+
+A reference burst follows each 500-waiter set-up: 500 concurrent
+``GET /api/projects/{id}`` without ``wait`` (each authenticates and reads).
+
+The load generator runs in this process; its CPU and the API's during each wake-up
+are printed so a client bottleneck is visible (this process also hosts the GitHub
+sandbox, busy only during part 2). A GET that fails with ``httpx.TransportError``
+is sent again (as agents do) and counted. Bounded by a 150 s time limit; Redis db 10;
+everything started is stopped and the database dropped.
+
+    python -m bench.waiters
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeAlias
+from uuid import UUID
+
+import asyncpg
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import make_url
+
+from bench.common import percentile, table, temporary_database
+from tests.stack import Stack, running_stack
+
+__all__ = ["main", "run"]
+
+COMMAND = "python -m bench.waiters"
+REDIS_URL = "redis://127.0.0.1:6379/10"
+"""This benchmark's own Redis database (flushed at the end by ``running_stack``)."""
+ROUNDS: list[tuple[int, int]] = [(1, 5), (100, 3), (500, 3)]
+"""(waiters, rounds) of the wake-up latency part."""
+WARMUP_WAITERS = 20
+CROWD = 500
+SHARDS = 20
+"""Second client configuration: the waiters spread over this many AsyncClients."""
+WAIT_S = 50
+SAMPLE_EVERY_S = 0.02
+PARK_TIMEOUT_S = 30.0
+TIME_LIMIT_S = 150.0
+POOL_SIZE = os.environ.get("DB_POOL_SIZE", "10")
+MAX_OVERFLOW = os.environ.get("DB_MAX_OVERFLOW", "0")
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+_BUMP = "UPDATE projects SET version = version + 1, updated_at = now() WHERE id = $1"
+_ACTIVITY = """
+SELECT count(*) FILTER (WHERE application_name = 'provisioner-api'),
+       count(*) FILTER (WHERE application_name = 'provisioner-api' AND state <> 'idle'),
+       count(*) FILTER (WHERE application_name = 'provisioner-api-listen')
+FROM pg_stat_activity WHERE datname = current_database()
+"""
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+class CpuWindow:
+    """CPU share of one core used by the API process and by this one over a window."""
+
+    def __init__(self, api_pid: int) -> None:
+        self._pid = api_pid
+        self._wall = time.perf_counter()
+        self._api = _proc_cpu_s(api_pid)
+        self._self = time.process_time()
+        self.api = self.client = 0.0
+
+    def stop(self) -> None:
+        """Close the window and compute the shares."""
+        wall = max(time.perf_counter() - self._wall, 1e-9)
+        self.api = (_proc_cpu_s(self._pid) - self._api) / wall
+        self.client = (time.process_time() - self._self) / wall
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+async def _metrics(http: httpx.AsyncClient, counters: Counters) -> dict[str, float]:
+    """The API's ``/metrics`` gauges and counters (plain ``name value`` lines only)."""
+    while True:
+        try:
+            text = (await http.get("/metrics")).text
+            break
+        except httpx.TransportError:  # a keep-alive connection the server closed meanwhile
+            counters.metrics_retries += 1
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("provisioner_") and "{" not in name:
+            values[name] = float(value)
+    return values
+
+
+@dataclass
+class Counters:
+    """What went wrong on the client side (nothing, ideally)."""
+
+    retries: int = 0
+    """Waiters' GETs sent again after an ``httpx.TransportError``."""
+    metrics_retries: int = 0
+    """``/metrics`` reads (benchmark's own) sent again after an ``httpx.TransportError``."""
+    unexpected: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    """Answers other than 200, by status code."""
+
+
+async def _get(
+    http: httpx.AsyncClient, path: str, counters: Counters, **kwargs: Any
+) -> httpx.Response:
+    """``GET path``, sent again for as long as it fails with a transport error."""
+    while True:
+        try:
+            return await http.get(path, **kwargs)
+        except httpx.TransportError:  # keep-alive races: the agents ask again
+            counters.retries += 1
+
+
+# --- samplers --------------------------------------------------------------------------------
+
+
+class Sampler:
+    """Peaks of connection counts per phase, sampled every 20 ms while ``phase`` is set.
+
+    Runs in its own thread and event loop (own asyncpg connection, own HTTP client), so
+    a busy load generator delays it by at most a GIL switch interval (5 ms).
+    """
+
+    def __init__(self, database_url: str, api_url: str) -> None:
+        self.counters = Counters()
+        """This thread's own (the main thread has its own)."""
+        self._database_url = database_url
+        self._api_url = api_url
+        self.phase: str | None = None
+        self.peaks: defaultdict[str, dict[str, int]] = defaultdict(dict)
+        self.samples: defaultdict[str, dict[str, int]] = defaultdict(dict)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self._error: BaseException | None = None
+
+    def _record(self, phase: str, kind: str, values: dict[str, int]) -> None:
+        peaks = self.peaks[phase]
+        for name, value in values.items():
+            peaks[name] = max(peaks.get(name, 0), value)
+        self.samples[phase][kind] = self.samples[phase].get(kind, 0) + 1
+
+    async def _database(self, monitor: asyncpg.Connection) -> None:
+        while not self._stop.is_set():
+            phase = self.phase
+            if phase is not None:
+                row = await monitor.fetchrow(_ACTIVITY)
+                values = {"api": int(row[0]), "api_active": int(row[1]), "listen": int(row[2])}
+                self._record(phase, "database", values)
+            await asyncio.sleep(SAMPLE_EVERY_S)
+
+    async def _gauges(self, http: httpx.AsyncClient) -> None:
+        while not self._stop.is_set():
+            phase = self.phase
+            if phase is not None:
+                gauges = await _metrics(http, self.counters)
+                checked_out = int(gauges.get("provisioner_db_connections_checked_out", 0))
+                self._record(phase, "metrics", {"checked_out": checked_out})
+            await asyncio.sleep(SAMPLE_EVERY_S)
+
+    async def _main(self) -> None:
+        monitor = await _connect(self._database_url, "provisioner-bench-monitor")
+        try:
+            async with httpx.AsyncClient(base_url=self._api_url, timeout=10) as http:
+                await asyncio.gather(self._database(monitor), self._gauges(http))
+        finally:
+            await monitor.close()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported by stop()
+            self._error = exc
+
+    def start(self) -> None:
+        """Start sampling (nothing is recorded until ``phase`` is set)."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling; raise what went wrong in the sampler, if anything did."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        if self._error is not None:
+            raise RuntimeError("the connection sampler failed") from self._error
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+
+@dataclass
+class WakeRound:
+    """One round of the latency part: each waiter's arrival − t0, and CPU shares."""
+
+    latencies: list[float]
+    api_cpu: float
+    client_cpu: float
+
+
+Pools: TypeAlias = Sequence[httpx.AsyncClient]
+"""The waiters' clients: waiter ``i`` sends its GETs through ``pools[i % len(pools)]``."""
+
+
+@contextlib.asynccontextmanager
+async def _pools(api_url: str, token: str, waiters: int, shards: int) -> AsyncIterator[Pools]:
+    """``shards`` clients sharing ``waiters``, each with ``max_connections`` = its share + 10."""
+    share = -(-waiters // shards)
+    limits = httpx.Limits(max_connections=share + 10, max_keepalive_connections=share + 10)
+    timeout = httpx.Timeout(WAIT_S + 10, connect=10)
+    auth = {"Authorization": f"Bearer {token}"}
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=api_url, headers=auth, limits=limits, timeout=timeout)
+            )
+            for _ in range(shards)
+        ]
+
+
+@dataclass
+class Bench:
+    """What every round uses. ``control`` sends the POST and the ``/metrics`` reads."""
+
+    stack: Stack
+    control: httpx.AsyncClient
+    bumper: asyncpg.Connection
+    sampler: Sampler
+    project_id: str
+    etag: str
+    counters: Counters = field(default_factory=Counters)
+
+    @property
+    def path(self) -> str:
+        """The project's URL path."""
+        return f"/api/projects/{self.project_id}"
+
+    async def until_parked(self, count: int) -> None:
+        """Until ``count`` requests wait and no pool connection is lent out, twice in a row."""
+        deadline = time.monotonic() + PARK_TIMEOUT_S
+        in_a_row = 0
+        while in_a_row < 2:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} waiters not parked after {PARK_TIMEOUT_S:g} s")
+            gauges = await _metrics(self.control, self.counters)
+            parked = (
+                gauges.get("provisioner_long_polls_waiting") == count
+                and gauges.get("provisioner_db_connections_checked_out") == 0
+            )
+            in_a_row = in_a_row + 1 if parked else 0
+            await asyncio.sleep(0.005)
+
+    async def long_poll(self, http: httpx.AsyncClient, etag: str) -> tuple[float, httpx.Response]:
+        """One long poll (sent again after transport errors); its arrival ``perf_counter()``."""
+        answer = await _get(
+            http, self.path, self.counters,
+            params={"wait": WAIT_S}, headers={"If-None-Match": etag},
+        )  # fmt: skip
+        return time.perf_counter(), answer
+
+    async def _bump(self) -> float:
+        """Commit a version bump of the project; ``perf_counter()`` right after COMMIT."""
+        async with self.bumper.transaction():
+            await self.bumper.execute(_BUMP, UUID(self.project_id))
+        return time.perf_counter()
+
+    async def wake_round(self, pools: Pools, count: int, *, phase: str | None) -> WakeRound:
+        """Park ``count`` waiters on the current ETag, bump the version, time the answers."""
+        self.sampler.phase = phase and f"{phase}: parking and parked"
+        tasks = [
+            asyncio.create_task(self.long_poll(pools[i % len(pools)], self.etag))
+            for i in range(count)
+        ]
+        try:
+            await self.until_parked(count)
+            cpu = CpuWindow(self.stack.children.pid("api"))
+            self.sampler.phase = phase and f"{phase}: being woken"
+            t0 = await self._bump()
+            answers = await asyncio.gather(*tasks)
+            cpu.stop()
+        finally:
+            self.sampler.phase = None
+            for task in tasks:
+                task.cancel()
+        latencies: list[float] = []
+        for arrived, answer in answers:
+            if answer.status_code != 200:
+                self.counters.unexpected[answer.status_code] += 1
+                continue
+            latencies.append(arrived - t0)
+            self.etag = answer.headers["etag"]
+        if not latencies:
+            raise RuntimeError(f"no waiter of {count} got a 200")
+        return WakeRound(latencies, cpu.api, cpu.client)
+
+    async def reference_burst(self, pools: Pools, count: int) -> float:
+        """``count`` concurrent plain GETs (no ``wait``): seconds until the last answer."""
+        started = time.perf_counter()
+        answers = await asyncio.gather(
+            *(_get(pools[i % len(pools)], self.path, self.counters) for i in range(count))
+        )
+        elapsed = time.perf_counter() - started
+        for answer in answers:
+            if answer.status_code != 200:
+                self.counters.unexpected[answer.status_code] += 1
+        return elapsed
+
+
+@dataclass
+class WorkerRun:
+    """The real transition: when each waiter saw ``ready``, and what it saw on the way."""
+
+    sigcont_to_all_ready: float
+    notify_to_ready: list[float]
+    requests: int
+    statuses: list[str]
+    api_cpu: float
+    client_cpu: float
+
+
+class Notifications:
+    """This process's own LISTEN on ``project_changed``: arrival time of each payload."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, float] = {}
+
+    def __call__(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.arrivals.setdefault(payload, time.perf_counter())
+
+
+async def _worker_transition(bench: Bench, pools: Pools, notes: Notifications) -> WorkerRun:
+    """500 waiters follow the project until ``ready`` while the worker provisions it."""
+    worker = bench.stack.children.pid("worker")
+    requests = 0
+    statuses: set[str] = set()
+
+    async def follow(http: httpx.AsyncClient) -> float:
+        nonlocal requests
+        tag = bench.etag
+        while True:
+            requests += 1
+            arrived, answer = await bench.long_poll(http, tag)
+            if answer.status_code != 200:
+                bench.counters.unexpected[answer.status_code] += 1
+                continue
+            status = answer.json()["status"]
+            statuses.add(status)
+            tag = answer.headers["etag"]
+            if status == "ready":
+                bench.etag = tag
+                return arrived
+            if status == "repo_failed":
+                raise RuntimeError("the project failed; see the worker log")
+
+    bench.sampler.phase = "worker: parking and parked"
+    tasks = [asyncio.create_task(follow(pools[i % len(pools)])) for i in range(CROWD)]
+    try:
+        await bench.until_parked(CROWD)
+        cpu = CpuWindow(bench.stack.children.pid("api"))
+        bench.sampler.phase = "worker: being woken (until all saw ready)"
+        sigcont = time.perf_counter()
+        os.kill(worker, signal.SIGCONT)
+        arrivals = await asyncio.gather(*tasks)
+        cpu.stop()
+    finally:
+        bench.sampler.phase = None
+        for task in tasks:
+            task.cancel()
+    version = bench.etag.rstrip('"').rsplit(".", 1)[1]
+    ready_notify = notes.arrivals.get(f"{bench.project_id}:{version}")
+    if ready_notify is None:
+        raise RuntimeError(f"this process received no NOTIFY for version {version}")
+    return WorkerRun(
+        sigcont_to_all_ready=max(arrivals) - sigcont,
+        notify_to_ready=[a - ready_notify for a in arrivals],
+        requests=requests,
+        statuses=sorted(statuses),
+        api_cpu=cpu.api,
+        client_cpu=cpu.client,
+    )
+
+
+def _app_key_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+
+
+async def _connect(database_url: str, name: str) -> asyncpg.Connection:
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    return await asyncpg.connect(dsn, timeout=5, server_settings={"application_name": name})
+
+
+@dataclass
+class Results:
+    """Everything printed at the end; ``rounds`` by (clients, waiters)."""
+
+    rounds: dict[tuple[int, int], list[WakeRound]]
+    worker: WorkerRun
+    bursts: dict[int, float]
+    """Seconds of the reference burst, by number of clients."""
+    peaks: dict[str, dict[str, int]]
+    samples: dict[str, dict[str, int]]
+    counters: Counters
+    total_s: float = 0.0
+
+
+def _clients(shards: int) -> str:
+    return "1 client" if shards == 1 else f"{shards} clients"
+
+
+async def _measure(stack: Stack) -> Results:
+    token = await stack.token("user", "bench-waiters")
+    bumper = await _connect(stack.database_url, "provisioner-bench")
+    listener = await _connect(stack.database_url, "provisioner-bench-listen")
+    notes = Notifications()
+    worker = stack.children.pid("worker")
+    rounds: dict[tuple[int, int], list[WakeRound]] = {}
+    bursts: dict[int, float] = {}
+    try:
+        await listener.add_listener("project_changed", notes)
+        async with httpx.AsyncClient(
+            base_url=stack.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ) as control:
+            os.kill(worker, signal.SIGSTOP)  # the project stays pending: only we change it
+            created = await control.post("/api/projects/", json={"name": "Waiters bench"})
+            created.raise_for_status()
+            project_id, etag = created.json()["id"], created.headers["etag"]
+            sampler = Sampler(stack.database_url, stack.api_url)
+            bench = Bench(stack, control, bumper, sampler, project_id, etag)
+            sampler.start()
+            try:
+                async with _pools(stack.api_url, token, WARMUP_WAITERS, 1) as pools:
+                    await bench.wake_round(pools, WARMUP_WAITERS, phase=None)
+                for shards in (1, SHARDS):
+                    for count, repeats in ROUNDS:
+                        if shards > 1 and count == 1:
+                            continue
+                        phase = f"manual, {_clients(shards)}" if count == CROWD else None
+                        async with _pools(stack.api_url, token, count, shards) as pools:
+                            rounds[shards, count] = [
+                                await bench.wake_round(pools, count, phase=phase)
+                                for _ in range(repeats)
+                            ]
+                            if count == CROWD:
+                                bursts[shards] = await bench.reference_burst(pools, CROWD)
+                async with _pools(stack.api_url, token, CROWD, SHARDS) as pools:
+                    worker_run = await _worker_transition(bench, pools, notes)
+            finally:
+                sampler.stop()
+    finally:
+        os.kill(worker, signal.SIGCONT)
+        for connection in (bumper, listener):
+            await connection.close()
+    bench.counters.metrics_retries += sampler.counters.metrics_retries
+    return Results(
+        rounds, worker_run, bursts, dict(sampler.peaks), dict(sampler.samples), bench.counters
+    )
+
+
+def _stats(values: Sequence[float]) -> list[str]:
+    return [_ms(percentile(values, p)) for p in (50, 90, 99)] + [_ms(max(values))]
+
+
+def _print_header() -> None:
+    print("\n== long-poll waiters: wake-up latency and DB connections")
+    print(f"command: {COMMAND}")
+    print(
+        f"machine: nproc {os.cpu_count()}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}"
+    )
+    print(
+        f"API pool in effect: DB_POOL_SIZE={POOL_SIZE}, DB_MAX_OVERFLOW={MAX_OVERFLOW} "
+        f"(max {int(POOL_SIZE) + int(MAX_OVERFLOW)} connections); one uvicorn process; "
+        f"waiters send ?wait={WAIT_S} with If-None-Match",
+        flush=True,
+    )
+
+
+def _print(results: Results) -> None:
+    print(
+        "\n1. commit of a version bump (this process, asyncpg) → each waiter's 200 arrives "
+        f"(ms; worker stopped; a {WARMUP_WAITERS}-waiter warm-up round not counted)"
+    )
+    print(
+        "   1 client: one httpx.AsyncClient, Limits(max_connections=N+10); "
+        f"{SHARDS} clients: the N waiters spread over {SHARDS} AsyncClients (N/{SHARDS}+10 each)"
+    )
+    rows: list[list[object]] = []
+    for (shards, count), rounds in results.rounds.items():
+        every = [x for r in rounds for x in r.latencies]
+        rows.append([f"{count}, {_clients(shards)}", len(rounds), len(every), *_stats(every)])
+        if count > 1:
+            for i, r in enumerate(rounds, 1):
+                rows.append(
+                    [f"  round {i}", "", len(r.latencies), *_stats(r.latencies),
+                     _pct(r.api_cpu), _pct(r.client_cpu)]
+                )  # fmt: skip
+    for row in rows:
+        row.extend([""] * (9 - len(row)))
+    table(
+        ["waiters", "rounds", "answers", "p50", "p90", "p99", "max", "API CPU", "client CPU"],
+        rows,
+    )
+    print("   CPU = share of one core from t0 to the last answer (API process / this process)")
+
+    w = results.worker
+    print(
+        f"\n2. one real transition through the worker (SIGCONT), {CROWD} waiters on "
+        f"{_clients(SHARDS)} following the project to ready"
+    )
+    table(
+        ["figure", "value"],
+        [
+            ["SIGCONT → all waiters saw ready (ms)", _ms(w.sigcont_to_all_ready)],
+            ["ready NOTIFY (seen here) → waiter saw ready, p50 (ms)",
+             _ms(percentile(w.notify_to_ready, 50))],
+            ["ready NOTIFY (seen here) → waiter saw ready, p90 (ms)",
+             _ms(percentile(w.notify_to_ready, 90))],
+            ["ready NOTIFY (seen here) → waiter saw ready, p99 (ms)",
+             _ms(percentile(w.notify_to_ready, 99))],
+            ["ready NOTIFY (seen here) → waiter saw ready, max (ms)",
+             _ms(max(w.notify_to_ready))],
+            ["long polls sent by the waiters", w.requests],
+            ["statuses seen", ", ".join(w.statuses)],
+            ["API CPU / client CPU (SIGCONT → last ready)",
+             f"{_pct(w.api_cpu)} / {_pct(w.client_cpu)}"],
+        ],
+    )  # fmt: skip
+
+    print(f"\n3. connections while {CROWD} waiters are parked and woken (sampled every 20 ms)")
+    rows = []
+    for phase, peaks in results.peaks.items():
+        samples = results.samples.get(phase, {})
+        rows.append(
+            [phase, peaks.get("api", 0), peaks.get("api_active", 0), peaks.get("listen", 0),
+             peaks.get("checked_out", 0),
+             f"{samples.get('database', 0)} / {samples.get('metrics', 0)}"]
+        )  # fmt: skip
+    table(
+        ["phase (3 rounds each; worker: 1 run)", "provisioner-api", "of them not idle",
+         "provisioner-api-listen", "checked_out (/metrics)", "samples pg / metrics"],
+        rows,
+    )  # fmt: skip
+    print("   peaks; pg_stat_activity rows of this database only")
+
+    print(f"\nreference: {CROWD} concurrent GET /api/projects/{{id}} without wait (no long poll)")
+    table(
+        ["clients", "all answered (ms)", "per second"],
+        [[_clients(k), _ms(v), f"{CROWD / v:.0f}"] for k, v in results.bursts.items()],
+    )
+    c = results.counters
+    unexpected = ", ".join(f"{k}: {v}" for k, v in sorted(c.unexpected.items())) or "none"
+    print(
+        f"client: waiters' GETs retried after httpx.TransportError: {c.retries}; "
+        f"non-200 answers: {unexpected}; the benchmark's own /metrics reads retried: "
+        f"{c.metrics_retries}"
+    )
+    print(f"total {results.total_s:.1f} s", flush=True)
+
+
+def _print_log_tails(stack: Stack, lines: int = 25) -> None:
+    for name in ("api", "worker"):
+        path = stack.children.log_path(name)
+        if path.exists():
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            print(f"--- last {len(tail)} lines of {name}.log ---", file=sys.stderr)
+            print("\n".join(tail), file=sys.stderr)
+
+
+async def run() -> None:
+    """Start the stack on a throw-away database, measure, print."""
+    _print_header()
+    started = time.perf_counter()
+    pem = _app_key_pem()
+    with tempfile.TemporaryDirectory(prefix="provisioner-bench-waiters-") as workdir:
+        async with (
+            asyncio.timeout(TIME_LIMIT_S),
+            temporary_database() as database_url,
+            running_stack(
+                database_url=database_url,
+                app_key_pem=pem,
+                workdir=Path(workdir),
+                redis_url=REDIS_URL,
+                LOG_LEVEL="WARNING",
+                DB_POOL_SIZE=POOL_SIZE,
+                DB_MAX_OVERFLOW=MAX_OVERFLOW,
+            ) as stack,
+        ):
+            try:
+                results = await _measure(stack)
+            except BaseException:
+                _print_log_tails(stack)
+                raise
+    results.total_s = time.perf_counter() - started
+    _print(results)
+
+
+def main() -> None:
+    """Entry point of ``python -m bench.waiters``."""
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
