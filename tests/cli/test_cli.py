@@ -64,7 +64,7 @@ def test_migrate_then_create_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
                 )
                 found = [tuple(row) for row in rows]
             await engine.dispose()
-            return found  # type: ignore[return-value]
+            return found
 
         assert asyncio.run(stored()) == [(hash_api_token(token), "ops", "alice")]
 
