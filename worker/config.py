@@ -20,7 +20,9 @@ class WorkerConfig(BaseSettings):
         default=90, ge=10, description="Also how soon a killed job runs again (+10 s)."
     )
     max_jobs: int = Field(default=10, ge=1)
-    poll_delay_s: float = Field(default=0.05, gt=0, description="Queue polling interval.")
+    poll_delay_s: float = Field(
+        default=0.02, gt=0, description="Queue polling; half of it is the mean pickup delay."
+    )
     health_check_interval_s: int = Field(default=10, ge=1)
     shutdown_wait_s: int = Field(default=20, ge=0, description="Grace for running jobs.")
     sweep_every_s: int = Field(default=30, ge=5, description="Sweeper period.")
