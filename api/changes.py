@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import asyncpg
 import structlog
@@ -24,6 +24,7 @@ from sqlalchemy import make_url
 __all__ = ["CHANNEL", "ProjectChanges"]
 
 CHANNEL = "project_changed"
+T = TypeVar("T")
 _log = structlog.get_logger(__name__)
 
 
@@ -42,6 +43,9 @@ class ProjectChanges:
         self._dsn = _asyncpg_dsn(database_url)
         self._max_backoff = max_backoff_s
         self._waiters: defaultdict[uuid.UUID, set[asyncio.Event]] = defaultdict(set)
+        self._seen: dict[uuid.UUID, int] = {}
+        """Notifications per waited-on project: a shared read is valid until the next one."""
+        self._reads: dict[uuid.UUID, tuple[int, asyncio.Future[Any]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self.notifications = 0
@@ -84,8 +88,32 @@ class ProjectChanges:
                 events.discard(event)
                 if not events:
                     del self._waiters[project_id]
+                    self._seen.pop(project_id, None)
+                    self._reads.pop(project_id, None)
+
+    async def read_once(self, project_id: uuid.UUID, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()``, shared by every waiter of ``project_id`` woken by the same notification.
+
+        500 agents woken by one transition cost one database read, not 500. Without
+        notifications (listener down) every call loads on its own.
+        """
+        seq = self._seen.get(project_id, 0)
+        cached = self._reads.get(project_id)
+        if cached is not None and cached[0] == seq and self.listening:
+            result: T = await asyncio.shield(cached[1])
+            return result
+        future: asyncio.Future[T] = asyncio.ensure_future(load())
+        self._reads[project_id] = (seq, future)
+        try:
+            return await asyncio.shield(future)
+        except BaseException:
+            if self._reads.get(project_id, (None, None))[1] is future:
+                del self._reads[project_id]
+            raise
 
     def _wake_all(self) -> None:
+        for project_id in self._waiters:
+            self._seen[project_id] = self._seen.get(project_id, 0) + 1
         for events in self._waiters.values():
             for event in events:
                 event.set()
@@ -96,8 +124,11 @@ class ProjectChanges:
             project_id = uuid.UUID(payload.partition(":")[0])
         except ValueError:
             return
-        for event in self._waiters.get(project_id, ()):
-            event.set()
+        events = self._waiters.get(project_id)
+        if events:
+            self._seen[project_id] = self._seen.get(project_id, 0) + 1
+            for event in events:
+                event.set()
 
     async def _listen_forever(self) -> None:
         backoff = 0.2

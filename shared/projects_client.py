@@ -198,9 +198,9 @@ class ProjectsClient:
             if left <= 0:
                 raise WaitTimedOut(project, timeout_s)
             try:
-                changed, etag = await self.wait_for_change(
-                    project_id, wait_s=max(0.0, min(poll_s, left, MAX_WAIT_S)), etag=etag
-                )
+                # The first call answers at once; later ones wait for a change of that state.
+                wait_s = max(0.0, min(poll_s, left, MAX_WAIT_S)) if etag else 0.0
+                changed, etag = await self.wait_for_change(project_id, wait_s=wait_s, etag=etag)
             except (httpx.TransportError, ApiError) as exc:
                 if isinstance(exc, ApiError) and exc.status < 500:
                     raise

@@ -94,3 +94,11 @@ async def db_sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_database_url() -> Iterator[str]:
+    """A database of the module's own, migrated: for modules that run whole processes on it."""
+    with temporary_database() as url:
+        upgrade_to_head(url)
+        yield url

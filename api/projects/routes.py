@@ -141,6 +141,7 @@ async def get_project(
     if wait:
         result = await wait_for_change(
             session,
+            resources.sessionmaker,
             resources.changes,
             principal,
             project_id,

@@ -56,6 +56,7 @@ __all__ = [
     "list_events",
     "list_projects",
     "mint_repo_token",
+    "project_result",
     "request_fingerprint",
     "retry_project",
 ]
@@ -131,7 +132,7 @@ async def create_project(
     if idempotent and (
         stored := await _stored(session, principal, body.id, idempotency_key, fingerprint)
     ):
-        return await _result(session, stored, replayed=True)
+        return await project_result(session, stored, replayed=True)
     if await repository.repo_name_in_use(session, repo_name):
         raise _name_taken(repo_name)
     try:
@@ -152,14 +153,14 @@ async def create_project(
         if idempotent and (
             stored := await _stored(session, principal, body.id, idempotency_key, fingerprint)
         ):
-            return await _result(session, stored, replayed=True)
+            return await project_result(session, stored, replayed=True)
         if isinstance(exc, lifecycle.RepoNameInUse):
             raise _name_taken(repo_name) from None
         raise
     structlog.contextvars.bind_contextvars(project_id=str(project.id))
     jobs.add(project.id, project.generation)
     log.info("project accepted", repo_name=repo_name, secrets_count=len(secrets))
-    return await _result(session, project)
+    return await project_result(session, project)
 
 
 async def get_project(
@@ -167,7 +168,7 @@ async def get_project(
 ) -> ProjectResult:
     """The project, if the caller may see it (404 otherwise)."""
     authorize(principal, Action.READ)
-    return await _result(session, await _visible(session, principal, project_id))
+    return await project_result(session, await _visible(session, principal, project_id))
 
 
 async def list_projects(
@@ -234,12 +235,13 @@ async def retry_project(
         raise _name_taken(exc.repo_name) from None
     jobs.add(project.id, project.generation)
     log.info("retry requested", outcome=outcome, generation=project.generation)
-    return await _result(session, project)
+    return await project_result(session, project)
 
 
-async def _result(
+async def project_result(
     session: AsyncSession, project: Project, *, replayed: bool = False
 ) -> ProjectResult:
+    """The view and ETag of ``project`` (no visibility check: the caller did it)."""
     states = await repository.secret_states(session, project.id)
     return ProjectResult(ProjectOut.build(project, states), etag(project), replayed)
 

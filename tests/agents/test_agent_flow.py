@@ -30,15 +30,16 @@ GITHUB_HEADERS = {"User-Agent": "fake-agent", "Accept": "application/vnd.github+
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(
-    database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     async with running_stack(
-        database_url=database_url,
+        database_url=module_database_url,
         app_key_pem=app_key_pem,
         workdir=tmp_path_factory.mktemp("agents"),
         redis_url=REDIS_URL,
         WORKER_BACKOFF_BASE_S="0.2",
         WORKER_BACKOFF_CAP_S="0.4",
+        WORKER_MAX_ATTEMPTS="1000",  # faults here last as long as a test wants
     ) as running:
         yield running
 
@@ -204,3 +205,28 @@ async def test_sync_client_for_synchronous_nodes(stack: Stack) -> None:
     assert ready["repo_info"]["full_name"] == f"{ORG}/sync-node-project"
     assert minted["repository"] == f"{ORG}/sync-node-project"
     assert [p["id"] for p in listed] == [ready["id"]]
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """Records each request's URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[httpx.URL] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(request.url)
+        return await super().handle_async_request(request)
+
+
+async def test_waiting_for_an_already_ready_project_is_one_immediate_request(
+    stack: Stack, client: ProjectsClient
+) -> None:
+    project = await client.wait_until_ready((await client.create("Ready already"))["id"])
+    transport = CountingTransport()
+    token = await stack.token("service", "counting")
+    async with ProjectsClient(stack.api_url, token, transport=transport) as counted:
+        again = await counted.wait_until_ready(project["id"], timeout_s=120)
+    assert again["status"] == "ready"
+    assert len(transport.urls) == 1
+    assert transport.urls[0].params.get("wait") == "0"  # not a long poll on a settled state

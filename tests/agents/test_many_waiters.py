@@ -24,10 +24,10 @@ POOL_SIZE, MAX_OVERFLOW = 8, 0
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(
-    database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     async with running_stack(
-        database_url=database_url,
+        database_url=module_database_url,
         app_key_pem=app_key_pem,
         workdir=tmp_path_factory.mktemp("waiters"),
         redis_url=REDIS_URL,

@@ -40,10 +40,10 @@ class Seen:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def seen(
-    database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Seen]:
     async with running_stack(
-        database_url=database_url,
+        database_url=module_database_url,
         app_key_pem=app_key_pem,
         workdir=tmp_path_factory.mktemp("e2e"),
         redis_url=REDIS_URL,
