@@ -25,6 +25,7 @@ from shared.db.engine import create_engine, create_sessionmaker, session_scope
 from shared.db.migrate import upgrade_to_head
 from shared.errors import ConfigError
 from shared.github.client import GitHubClient
+from shared.logging import configure_logging
 from shared.projects import repository
 from shared.projects_client import ProjectsClient
 from shared.settings import GitHubSettings
@@ -96,19 +97,22 @@ async def _make_token(database_url: str, role: str, subject: str) -> str:
 
 
 async def _follow(client: ProjectsClient, project_id: str, timeout_s: float = 60) -> dict[str, Any]:
-    """Print every status the project passes through until it finishes."""
+    """Print every status the project passes through until it finishes (long poll)."""
     started = time.monotonic()
-    seen: str | None = None
-    project: dict[str, Any] = {}
-    while time.monotonic() - started < timeout_s:
-        project = await client.get(project_id)
-        if project["status"] != seen:
-            seen = project["status"]
-            elapsed = (time.monotonic() - started) * 1000
-            _say(f"  +{elapsed:7.0f} ms  status {seen}  (attempts {project['attempts']})")
-        if seen in ("ready", "repo_failed"):
-            return project
-        await asyncio.sleep(0.02)
+    project, etag = await client.wait_for_change(project_id, wait_s=0)
+    assert project is not None
+    _say(f"  +{0:7.0f} ms  status {project['status']}  (attempts {project['attempts']})")
+    while project["status"] not in ("ready", "repo_failed"):
+        left = timeout_s - (time.monotonic() - started)
+        if left <= 0:
+            break
+        changed, etag = await client.wait_for_change(project_id, wait_s=min(30, left), etag=etag)
+        if changed is None or changed["status"] == project["status"]:
+            project = changed or project
+            continue
+        project = changed
+        elapsed = (time.monotonic() - started) * 1000
+        _say(f"  +{elapsed:7.0f} ms  status {project['status']}  (attempts {project['attempts']})")
     return project
 
 
@@ -186,8 +190,9 @@ async def _demo(children: Children) -> int:
             f"   answered {(time.perf_counter() - posted) * 1000:.0f} ms later: "
             f"id {project['id']}, repo_name {project['repo_name']}, status {project['status']}"
         )
-        _say("4. following the project")
+        _say("4. following the project (long poll: GET /api/projects/{id}?wait=30)")
         project = await _follow(client, project["id"])
+        minted = await client.repo_token(project["id"]) if project["status"] == "ready" else None
         events = await client.events(project["id"])
     _say("   events: " + " → ".join(e["kind"] for e in events))
     if project["status"] != "ready":
@@ -200,12 +205,19 @@ async def _demo(children: Children) -> int:
     secret_states = ", ".join(f"{s['name']}={s['state']}" for s in project["secrets"])
     _say(f"   secrets as the API reports them: {secret_states}")
     await _show_repository(env, info["full_name"])
+    if minted is not None:
+        permissions = ", ".join(f"{k}:{v}" for k, v in sorted(minted["permissions"].items()))
+        _say(
+            f"6. an agent's token (POST /api/projects/{{id}}/token): {minted['token'][:4]}… "
+            f"for {minted['repository']} only ({permissions}), expires {minted['expires_at']}"
+        )
     return 0
 
 
 def run_demo(*, keep_database: bool = False) -> int:
     """Run the demo; returns the exit status (0 when the project became ready)."""
     WORKDIR.mkdir(exist_ok=True)
+    configure_logging(level="WARNING", renderer="console")
     try:
         with Children(WORKDIR) as children:
             code = asyncio.run(_demo(children))
@@ -213,7 +225,7 @@ def run_demo(*, keep_database: bool = False) -> int:
         if not keep_database:
             asyncio.run(_drop_database())
     _say(
-        "6. everything the demo started is stopped"
+        "7. everything the demo started is stopped"
         + ("" if keep_database else "; demo database dropped")
     )
     return code

@@ -94,7 +94,12 @@ class Children:
             log.close()
             self._procs.remove(entry)
             if self._announce:
-                print(f"  stopped {child:<8} exit {proc.returncode}", flush=True)
+                how = (
+                    f"by {signal.Signals(-proc.returncode).name}"
+                    if proc.returncode < 0
+                    else f"exit {proc.returncode}"
+                )
+                print(f"  stopped {child:<8} {how}", flush=True)
 
 
 async def wait_until_up(url: str, children: Children, timeout_s: float = 60) -> None:
