@@ -76,8 +76,18 @@ def api(
 
 
 @app.command()
-def worker() -> None:
-    """Run a provisioning worker (arq) until SIGTERM."""
+def worker(
+    check: Annotated[
+        bool, typer.Option("--check", help="Liveness probe: exit 0 if this host's worker is alive.")
+    ] = False,
+) -> None:
+    """Run a provisioning worker (arq) until SIGTERM, or probe it with --check."""
+    if check:
+        from worker.health import worker_is_alive
+
+        alive, detail = _run(worker_is_alive)
+        typer.echo(detail)
+        raise typer.Exit(0 if alive else 1)
     from worker.main import run
 
     try:

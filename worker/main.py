@@ -20,6 +20,7 @@ from shared.provisioning.steps import Provisioner
 from shared.settings import load_github_settings
 from worker.config import WorkerConfig
 from worker.context import WorkerState
+from worker.health import health_check_key
 from worker.provision import provision_project
 from worker.sweeper import sweep_unfinished
 
@@ -98,7 +99,7 @@ def build_worker(
         "job_timeout": config.job_timeout_s,
         "poll_delay": config.poll_delay_s,
         "health_check_interval": config.health_check_interval_s,
-        "health_check_key": f"{queue.queue_name}:health-check",
+        "health_check_key": health_check_key(queue),
         "job_completion_wait": config.shutdown_wait_s,
         "keep_result": 600,
         "burst": burst,

@@ -7,7 +7,10 @@ tables, nor ``.project.yaml``.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,3 +105,37 @@ async def test_canary_secret_leaks_nowhere(seen: Seen, ready_project: dict[str, 
     leaked = [where for where, content in places.items() if CANARY in content]
     assert leaked == []
     assert "DEPLOY_KEY" in places[".project.yaml"]  # the name is there, the value is not
+
+
+async def test_worker_liveness_probe(seen: Seen) -> None:
+    env = seen.stack.env
+    probe = [sys.executable, "-m", "cli.main", "worker", "--check"]
+    for _ in range(100):  # the worker writes its health record on its first poll
+        process = await asyncio.create_subprocess_exec(
+            *probe, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        output = (await process.communicate())[0].decode()
+        if process.returncode == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert process.returncode == 0, output
+    assert "j_complete" in output  # arq's record: jobs completed, failed, retried, ongoing
+
+
+async def test_sigterm_lets_the_running_job_finish(seen: Seen) -> None:
+    """Last in the module: it stops the worker."""
+    stack = seen.stack
+    stack.sandbox.faults.latency_s = 0.4
+    try:
+        async with ProjectsClient(stack.api_url, seen.user_token) as client:
+            created = await client.create("Graceful shutdown", secrets={"K": "v"})
+            project, etag = await client.wait_for_change(created["id"], wait_s=0)
+            while project is None or project["status"] != "provisioning":
+                project, etag = await client.wait_for_change(created["id"], wait_s=10, etag=etag)
+            # SIGTERM in the middle of the job's GitHub calls; returns once the worker exited
+            await asyncio.to_thread(stack.children.stop, "worker")
+            finished = await client.get(created["id"])
+    finally:
+        stack.sandbox.faults.latency_s = 0
+    assert finished["status"] == "ready"
+    assert "worker.stopped" in stack.children.log_path("worker").read_text()
