@@ -56,6 +56,10 @@ class Stack:
         args = [sys.executable, "-m", "cli.main", "api", "--port", str(self.api_port)]
         self.children.start("api", args, self.env)
 
+    def start_worker(self) -> None:
+        """Start a worker process (again)."""
+        self.children.start("worker", [sys.executable, "-m", "cli.main", "worker"], self.env)
+
     async def restart_api(self) -> None:
         """Stop the API process and start a new one on the same port."""
         self.children.stop("api")
@@ -101,7 +105,7 @@ async def running_stack(
                 database_url=database_url,
             )
             stack.start_api()
-            children.start("worker", [sys.executable, "-m", "cli.main", "worker"], environment)
+            stack.start_worker()
             await wait_until_up(f"{stack.api_url}/readyz", children)
             try:
                 yield stack

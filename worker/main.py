@@ -86,7 +86,9 @@ def build_worker(
                 else {0},
                 unique=True,
                 run_at_startup=False,
-                timeout=max(30, config.sweep_every_s),
+                # arq re-runs a killed job after the longest timeout of any function + 10 s:
+                # the sweeper must not lengthen that.
+                timeout=config.job_timeout_s,
             )
         ],
         "redis_settings": redis_settings,

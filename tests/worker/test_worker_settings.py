@@ -1,0 +1,29 @@
+"""The arq worker's settings: how soon a killed job runs again, JSON payloads, probe key."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.jobs import QueueSettings, deserialize, serialize
+from worker.config import WorkerConfig
+from worker.main import build_worker
+
+
+@pytest.mark.parametrize("job_timeout_s", [10, 90])
+def test_a_killed_job_runs_again_after_its_own_timeout_plus_ten_seconds(
+    job_timeout_s: int,
+) -> None:
+    config = WorkerConfig(job_timeout_s=job_timeout_s)
+    worker = build_worker(config=config, queue=QueueSettings(queue_name="settings-test"))
+    # arq keeps a job "in progress" for the longest timeout of ANY function + 10 s,
+    # so the sweeper's cron must not be the longest.
+    assert worker.in_progress_timeout_s == job_timeout_s + 10
+
+
+def test_worker_reacts_fast_and_reports_health_often() -> None:
+    worker = build_worker(queue=QueueSettings(queue_name="settings-test"))
+    assert worker.poll_delay_s <= 0.05
+    assert worker.health_check_interval <= 15
+    assert worker.health_check_key.startswith("settings-test:health-check:")
+    assert worker.job_serializer is serialize  # JSON, never pickle
+    assert worker.job_deserializer is deserialize
