@@ -31,10 +31,9 @@ from sqlalchemy import make_url
 
 from cli.processes import Children, free_port, wait_until_up
 from sandbox import GitHubSandbox
-from shared.crypto import generate_secrets_key, hash_api_token, new_api_token
-from shared.db.engine import create_engine, create_sessionmaker, session_scope
+from shared.crypto import generate_secrets_key
 from shared.db.migrate import upgrade_to_head
-from shared.projects import repository
+from shared.projects.api_tokens import issue_api_token
 
 __all__ = [
     "APP_ID",
@@ -239,14 +238,7 @@ async def flush_redis() -> None:
 
 
 async def _make_token(database_url: str) -> str:
-    token = new_api_token()
-    engine = create_engine(database_url)
-    try:
-        async with session_scope(create_sessionmaker(engine)) as session:
-            await repository.insert_token(session, hash_api_token(token), "user", "bench")
-    finally:
-        await engine.dispose()
-    return token
+    return await issue_api_token(database_url, role="user", subject="bench")
 
 
 async def wait_ready_in_db(

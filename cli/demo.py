@@ -20,13 +20,12 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url
 
 from cli.processes import Children, free_port, wait_until_up
-from shared.crypto import generate_secrets_key, hash_api_token, new_api_token
-from shared.db.engine import create_engine, create_sessionmaker, session_scope
+from shared.crypto import generate_secrets_key
 from shared.db.migrate import upgrade_to_head
 from shared.errors import ConfigError
 from shared.github.client import GitHubClient
 from shared.logging import configure_logging
-from shared.projects import repository
+from shared.projects.api_tokens import issue_api_token
 from shared.projects_client import ProjectsClient
 from shared.settings import GitHubSettings
 
@@ -83,17 +82,6 @@ async def _check_redis(url: str) -> None:
         raise ConfigError(f"Redis does not answer at {url}: {exc}") from None
     finally:
         await redis.aclose()
-
-
-async def _make_token(database_url: str, role: str, subject: str) -> str:
-    token = new_api_token()
-    engine = create_engine(database_url)
-    try:
-        async with session_scope(create_sessionmaker(engine)) as session:
-            await repository.insert_token(session, hash_api_token(token), role, subject)
-    finally:
-        await engine.dispose()
-    return token
 
 
 async def _follow(client: ProjectsClient, project_id: str, timeout_s: float = 60) -> dict[str, Any]:
@@ -174,7 +162,7 @@ async def _demo(children: Children) -> int:
     api_url = f"http://127.0.0.1:{api_port}"
     await wait_until_up(f"{api_url}/readyz", children)
 
-    user_token = await _make_token(database_url, "user", "demo-user")
+    user_token = await issue_api_token(database_url, role="user", subject="demo-user")
     _say(
         f'3. POST /api/projects/ {{"name": "{PROJECT_NAME}", "secrets": {{"OPENAI_API_KEY": ...}}}}'
     )

@@ -148,26 +148,14 @@ def tokens_create(
     subject: Annotated[str, typer.Option(help="Who the token is for (the owner name).")],
 ) -> None:
     """Create an API token and print it once."""
-    from shared.crypto import hash_api_token, new_api_token
-    from shared.db.engine import create_engine, create_sessionmaker, session_scope
     from shared.db.models import TokenRole
-    from shared.projects import repository
+    from shared.projects.api_tokens import issue_api_token
 
     if role not in {r.value for r in TokenRole}:
         raise _fail(f"--role must be one of user, ops, service (got {role!r})", 2)
     if not subject.strip():
         raise _fail("--subject must not be empty", 2)
-    token = new_api_token()
-
-    async def store() -> None:
-        engine = create_engine()
-        try:
-            async with session_scope(create_sessionmaker(engine)) as session:
-                await repository.insert_token(session, hash_api_token(token), role, subject.strip())
-        finally:
-            await engine.dispose()
-
-    _run(store)
+    token = _run(lambda: issue_api_token(None, role=role, subject=subject.strip()))
     typer.echo(token)
 
 

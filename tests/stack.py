@@ -12,7 +12,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
+import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from redis.asyncio import Redis
@@ -20,12 +23,11 @@ from redis.asyncio import Redis
 from cli.processes import Children, free_port, wait_until_up
 from sandbox import GitHubSandbox
 from sandbox.server import serve_in_thread
-from shared.crypto import generate_secrets_key, hash_api_token, new_api_token
-from shared.db.engine import create_engine, create_sessionmaker, session_scope
-from shared.projects import repository
+from shared.crypto import generate_secrets_key
+from shared.projects.api_tokens import issue_api_token
 from tests.github_fixtures import APP_ID, ORG, Clock
 
-__all__ = ["Stack", "running_stack"]
+__all__ = ["Stack", "module_stack", "running_stack"]
 
 
 @dataclass
@@ -42,14 +44,7 @@ class Stack:
 
     async def token(self, role: str, subject: str) -> str:
         """A new API token, stored hashed."""
-        token = new_api_token()
-        engine = create_engine(self.database_url)
-        try:
-            async with session_scope(create_sessionmaker(engine)) as session:
-                await repository.insert_token(session, hash_api_token(token), role, subject)
-        finally:
-            await engine.dispose()
-        return token
+        return await issue_api_token(self.database_url, role=role, subject=subject)
 
     def start_api(self) -> None:
         """Start the API process (again) on its port."""
@@ -114,3 +109,22 @@ async def running_stack(
                 await redis.flushdb()
                 await redis.aclose()
     assert sandbox.spec_violations == []
+
+
+def module_stack(name: str, *, redis_db: int, **env: str) -> Any:
+    """A module-scoped ``stack`` fixture: its own database, Redis db ``redis_db`` and ``env``."""
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module", name="stack")
+    async def stack_fixture(
+        module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[Stack]:
+        async with running_stack(
+            database_url=module_database_url,
+            app_key_pem=app_key_pem,
+            workdir=tmp_path_factory.mktemp(name),
+            redis_url=f"redis://127.0.0.1:6379/{redis_db}",
+            **env,
+        ) as running:
+            yield running
+
+    return stack_fixture

@@ -12,6 +12,7 @@ import time
 from base64 import b64encode
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import quote
@@ -136,7 +137,7 @@ class GitHubClient:
         )
         return response
 
-    async def _send_spaced(
+    async def _send(
         self,
         method: str,
         url: str,
@@ -144,15 +145,18 @@ class GitHubClient:
         bearer: str,
         json: Mapping[str, Any] | None,
         params: Mapping[str, Any] | None,
+        spaced: bool = True,
     ) -> httpx.Response:
-        if method not in _MUTATING or self._write_interval <= 0:
-            return await self._send_once(method, url, bearer=bearer, json=json, params=params)
+        """Send once; mutating requests wait for their turn when ``spaced`` (GitHub's advice)."""
+        send = partial(self._send_once, method, url, bearer=bearer, json=json, params=params)
+        if not spaced or method not in _MUTATING or self._write_interval <= 0:
+            return await send()
         async with self._write_lock:
             wait = self._last_write + self._write_interval - time.monotonic()
             if wait > 0:
                 await self._sleep(wait)
             try:
-                return await self._send_once(method, url, bearer=bearer, json=json, params=params)
+                return await send()
             finally:
                 self._last_write = time.monotonic()
 
@@ -171,24 +175,18 @@ class GitHubClient:
         ``auth="app"`` signs with the App JWT; ``"installation"`` uses the cached
         installation token (or ``token`` when given), re-minting it once on 401.
         """
+        send = partial(self._send, method, url, json=json, params=params)
         if auth == "app":  # App endpoints create no content: never spaced
-            response = await self._send_once(
-                method, url, bearer=self._jwt(), json=json, params=params
-            )
+            response = await send(bearer=self._jwt(), spaced=False)
         elif token is not None:
-            response = await self._send_spaced(method, url, bearer=token, json=json, params=params)
+            response = await send(bearer=token)
         else:
             cached = await self._tokens.get()
-            response = await self._send_spaced(
-                method, url, bearer=cached.token, json=json, params=params
-            )
+            response = await send(bearer=cached.token)
             if response.status_code == 401:
                 _log.info("github.token_rejected", method=method, path=response.request.url.path)
                 self._tokens.invalidate(cached)
-                fresh = await self._tokens.get()
-                response = await self._send_spaced(
-                    method, url, bearer=fresh.token, json=json, params=params
-                )
+                response = await send(bearer=(await self._tokens.get()).token)
         if response.status_code >= 400:
             raise error_from_response(response, now=self._clock())
         return response

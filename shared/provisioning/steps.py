@@ -131,11 +131,8 @@ class Provisioner:
                 if not repo.created:
                     raise
                 if delay is None:
-                    raise RepositoryNotYetVisible(
-                        f"{repo.repository.full_name} still answers 404 after creation",
-                        status=404,
-                        method=exc.method,
-                        path=exc.path,
+                    raise _not_visible(
+                        f"{repo.repository.full_name} still answers 404 after creation", exc
                     ) from exc
                 _log.info(
                     "provisioning.repo_not_yet_visible",
@@ -173,11 +170,8 @@ class Provisioner:
             repository = await self._github.get_repository(org, spec.repo_name)
         except NotFound as exc:
             # Taken, yet invisible to us: GitHub is still settling a creation.
-            raise RepositoryNotYetVisible(
-                f"{org}/{spec.repo_name} exists but is not visible yet",
-                status=404,
-                method=exc.method,
-                path=exc.path,
+            raise _not_visible(
+                f"{org}/{spec.repo_name} exists but is not visible yet", exc
             ) from exc
         existing = await self._github.get_file(repository.owner, repository.name, PROJECT_FILE_PATH)
         claimed_by = project_id_in(existing.content) if existing is not None else None
@@ -284,6 +278,10 @@ class Provisioner:
             file_committed=committed,
             secrets=outcomes,
         )
+
+
+def _not_visible(message: str, cause: NotFound) -> RepositoryNotYetVisible:
+    return RepositoryNotYetVisible(message, status=404, method=cause.method, path=cause.path)
 
 
 def _created_by_our_attempt(repository: Repository, claim_since: datetime | None) -> bool:

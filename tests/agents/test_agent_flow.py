@@ -20,28 +20,20 @@ from shared.projects_client import (
     WaitTimedOut,
 )
 from tests.github_fixtures import ORG
-from tests.stack import Stack, running_stack
+from tests.stack import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
 GITHUB_HEADERS = {"User-Agent": "fake-agent", "Accept": "application/vnd.github+json"}
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(
-    module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    async with running_stack(
-        database_url=module_database_url,
-        app_key_pem=app_key_pem,
-        workdir=tmp_path_factory.mktemp("agents"),
-        redis_url=REDIS_URL,
-        WORKER_BACKOFF_BASE_S="0.2",
-        WORKER_BACKOFF_CAP_S="0.4",
-        WORKER_MAX_ATTEMPTS="1000",  # faults here last as long as a test wants
-    ) as running:
-        yield running
+stack = module_stack(
+    "agents",
+    redis_db=14,
+    WORKER_BACKOFF_BASE_S="0.2",
+    WORKER_BACKOFF_CAP_S="0.4",
+    WORKER_MAX_ATTEMPTS="1000",  # faults here last as long as a test wants
+)
 
 
 @pytest_asyncio.fixture(loop_scope="module")

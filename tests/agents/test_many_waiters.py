@@ -5,39 +5,27 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import make_url
 
-from tests.stack import Stack, running_stack
+from tests.stack import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 WAITERS = 500
 POOL_SIZE, MAX_OVERFLOW = 8, 0
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(
-    module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    async with running_stack(
-        database_url=module_database_url,
-        app_key_pem=app_key_pem,
-        workdir=tmp_path_factory.mktemp("waiters"),
-        redis_url=REDIS_URL,
-        LOG_LEVEL="WARNING",
-        DB_POOL_SIZE=str(POOL_SIZE),
-        DB_MAX_OVERFLOW=str(MAX_OVERFLOW),
-        WORKER_BACKOFF_BASE_S="0.2",
-        WORKER_BACKOFF_CAP_S="0.4",
-    ) as running:
-        yield running
+stack = module_stack(
+    "waiters",
+    redis_db=15,
+    LOG_LEVEL="WARNING",
+    DB_POOL_SIZE=str(POOL_SIZE),
+    DB_MAX_OVERFLOW=str(MAX_OVERFLOW),
+)
 
 
 async def _metric(http: httpx.AsyncClient, name: str) -> float:
@@ -100,6 +88,7 @@ async def _crowd(
         async def api_connections() -> int:
             count: int = await monitor.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'provisioner-api'"
+                " AND datname = current_database()"
             )
             return count
 

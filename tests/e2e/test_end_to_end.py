@@ -11,7 +11,6 @@ import asyncio
 import secrets
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +23,12 @@ from shared.db.engine import create_engine
 from shared.projects_client import ProjectsClient
 from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in
 from tests.github_fixtures import ORG
-from tests.stack import Stack, running_stack
+from tests.stack import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_DB = 12
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 CANARY = "canary-" + secrets.token_hex(12)
 
 
@@ -41,17 +41,12 @@ class Seen:
     responses: list[str] = field(default_factory=list)
 
 
+stack = module_stack("e2e", redis_db=REDIS_DB)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def seen(
-    module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Seen]:
-    async with running_stack(
-        database_url=module_database_url,
-        app_key_pem=app_key_pem,
-        workdir=tmp_path_factory.mktemp("e2e"),
-        redis_url=REDIS_URL,
-    ) as stack:
-        yield Seen(stack, await stack.token("user", "e2e-user"))
+async def seen(stack: Stack) -> Seen:
+    return Seen(stack, await stack.token("user", "e2e-user"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from shared.projects_client import ProjectsClient
 from shared.provisioning.project_file import PROJECT_FILE_PATH
-from tests.stack import Stack, running_stack
+from tests.stack import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-REDIS_URL = "redis://127.0.0.1:6379/8"
 JOB_TIMEOUT_S = 10
 """arq re-runs a job whose worker vanished once its in-progress key expires: timeout + 10 s."""
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(
-    module_database_url: str, app_key_pem: bytes, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    async with running_stack(
-        database_url=module_database_url,
-        app_key_pem=app_key_pem,
-        workdir=tmp_path_factory.mktemp("killed"),
-        redis_url=REDIS_URL,
-        WORKER_JOB_TIMEOUT_S=str(JOB_TIMEOUT_S),
-    ) as running:
-        yield running
+stack = module_stack("killed", redis_db=8, WORKER_JOB_TIMEOUT_S=str(JOB_TIMEOUT_S))
 
 
 @pytest.mark.timeout(90)
