@@ -15,12 +15,26 @@ A project another owner has is answered 404, never 403, so its existence is not 
 from __future__ import annotations
 
 import enum
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.errors import ApiError
 from shared.db.models import Project, TokenRole
 
-__all__ = ["Action", "Principal", "authorize", "not_authenticated"]
+__all__ = [
+    "PRINCIPAL_TTL_S",
+    "Action",
+    "Principal",
+    "PrincipalCache",
+    "authorize",
+    "not_authenticated",
+]
+
+PRINCIPAL_TTL_S = 5.0
+"""How long a token, once looked up, is trusted without asking the database again
+(so a revoked token works for at most this long). Agents long-poll in a loop:
+without this, each poll would cost a query."""
 
 
 class Action(enum.StrEnum):
@@ -58,7 +72,43 @@ class Principal:
 
     def can_see(self, project: Project) -> bool:
         """Whether ``project`` exists as far as this caller is concerned."""
-        return self.sees_all or project.owner == self.subject
+        return self.can_see_owned_by(project.owner)
+
+    def can_see_owned_by(self, owner: str) -> bool:
+        """Whether a project of ``owner`` exists as far as this caller is concerned."""
+        return self.sees_all or owner == self.subject
+
+
+class PrincipalCache:
+    """Recently seen tokens (by hash) and who they are, for :data:`PRINCIPAL_TTL_S`."""
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float = PRINCIPAL_TTL_S,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_s
+        self._max = max_entries
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token_hash: str) -> Principal | None:
+        """The principal behind ``token_hash`` if it was looked up recently."""
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[token_hash]
+            return None
+        return entry[1]
+
+    def put(self, token_hash: str, principal: Principal) -> None:
+        """Remember a successful lookup."""
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[token_hash] = (self._clock() + self._ttl, principal)
 
 
 def authorize(principal: Principal, action: Action) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email.message
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from arq.connections import ArqRedis
@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth import Principal, not_authenticated
+from api.auth import Principal, PrincipalCache, not_authenticated
 from api.changes import ProjectChanges
 from api.errors import ApiError
 from api.outbox import PendingJobs
@@ -50,6 +50,8 @@ class Resources:
     """Wakes long polls; ``None`` means they re-check once a second."""
     tokens: RepoTokenMinter | None = None
     """Mints repository tokens; ``None`` when no GitHub App is configured."""
+    principals: PrincipalCache = field(default_factory=PrincipalCache)
+    """Recently seen API tokens, so a long-polling agent costs no query per poll."""
 
 
 def get_resources(request: Request) -> Resources:
@@ -101,14 +103,21 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization
 
 async def _principal(
     session: SessionDep,
+    resources: ResourcesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or not credentials.credentials.strip():
         raise not_authenticated("send an API token as `Authorization: Bearer <token>`")
-    token = await repository.find_token(session, hash_api_token(credentials.credentials.strip()))
+    token_hash = hash_api_token(credentials.credentials.strip())
+    principal = resources.principals.get(token_hash)
+    if principal is not None:
+        return principal
+    token = await repository.find_token(session, token_hash)
     if token is None:
         raise not_authenticated("the API token is unknown or revoked")
-    return Principal(role=TokenRole(token.role), subject=token.subject)
+    principal = Principal(role=TokenRole(token.role), subject=token.subject)
+    resources.principals.put(token_hash, principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]

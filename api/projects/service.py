@@ -56,6 +56,7 @@ __all__ = [
     "list_events",
     "list_projects",
     "mint_repo_token",
+    "project_not_found",
     "project_result",
     "request_fingerprint",
     "retry_project",
@@ -223,7 +224,7 @@ async def retry_project(
     authorize(principal, Action.RETRY)
     project = await repository.get_project(session, project_id, for_update=True)
     if project is None:
-        raise _not_found(project_id)
+        raise project_not_found(project_id)
     structlog.contextvars.bind_contextvars(project_id=str(project.id))
     try:
         outcome = await lifecycle.request_retry(session, project, actor=principal.subject)
@@ -249,7 +250,7 @@ async def project_result(
 async def _visible(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> Project:
     project = await repository.get_project(session, project_id)
     if project is None or not principal.can_see(project):
-        raise _not_found(project_id)
+        raise project_not_found(project_id)
     structlog.contextvars.bind_contextvars(project_id=str(project.id))
     return project
 
@@ -309,7 +310,7 @@ def _name_taken(repo_name: str) -> ApiError:
     )
 
 
-def _not_found(project_id: uuid.UUID) -> ApiError:
+def project_not_found(project_id: uuid.UUID) -> ApiError:
     return ApiError(404, "not_found", f"no project {project_id}")
 
 

@@ -2,25 +2,26 @@
 
 The request's session is committed (its connection goes back to the pool)
 before waiting, so hundreds of waiters hold no database connection. They are
-woken by :class:`api.changes.ProjectChanges`, and all the waiters of a project
-woken by one notification share one read of it (the owner never changes, so
-the visibility checked on the first read still holds).
+woken by :class:`api.changes.ProjectChanges`, and all the requests waiting on
+a project share one read of it per notification: 500 agents woken by one
+transition cost one database read, and a new long poll on an unchanged
+project costs none.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from functools import partial
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth import Principal
+from api.auth import Action, Principal, authorize
 from api.changes import ProjectChanges
 from api.conditional import if_none_match_matches
-from api.projects.service import ProjectResult, get_project, project_result
+from api.projects.service import ProjectResult, get_project, project_not_found, project_result
 from shared.projects import repository
 
 __all__ = ["MAX_WAIT_S", "wait_for_change"]
@@ -32,10 +33,13 @@ _RECHECK_S = 1.0
 
 async def _fresh(
     sessionmaker: async_sessionmaker[AsyncSession], project_id: uuid.UUID
-) -> ProjectResult | None:
+) -> tuple[str, ProjectResult] | None:
+    """The project's owner and view, read in a session of its own."""
     async with sessionmaker() as session:
         project = await repository.get_project(session, project_id)
-        return await project_result(session, project) if project is not None else None
+        if project is None:
+            return None
+        return project.owner, await project_result(session, project)
 
 
 async def wait_for_change(
@@ -49,35 +53,52 @@ async def wait_for_change(
     wait_s: float,
 ) -> ProjectResult:
     """The project once its ETag differs from ``if_none_match`` (or from now), or at timeout."""
+    authorize(principal, Action.READ)
     deadline = time.monotonic() + min(wait_s, MAX_WAIT_S)
-    with contextlib.ExitStack() as stack:
-        # Subscribe before the first read, so a change between the two is not missed.
-        event = (
-            stack.enter_context(changes.subscribe(project_id))
-            if changes is not None
-            else asyncio.Event()
-        )
-        result = await get_project(session, principal, project_id)
+    if changes is None:
+        return await _poll(session, principal, project_id, if_none_match, deadline)
+    await session.commit()  # authentication's connection goes back to the pool now
+    load = partial(_fresh, sessionmaker, project_id)
+
+    async def read() -> ProjectResult:
+        found = await changes.read_once(project_id, load)
+        if found is None or not principal.can_see_owned_by(found[0]):
+            raise project_not_found(project_id)
+        return found[1]
+
+    # Subscribe before the first read, so a change between the two is not missed.
+    with changes.subscribe(project_id) as event:
+        result = await read()
+        structlog.contextvars.bind_contextvars(project_id=str(project_id))
         seen = if_none_match or result.etag
         while if_none_match_matches(seen, result.etag):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            await session.commit()  # hand the connection back while we wait
-            session.expunge_all()
-            listening = changes is not None and changes.listening
+            listening = changes.listening
             try:
                 await asyncio.wait_for(event.wait(), left if listening else min(left, _RECHECK_S))
             except TimeoutError:
                 if listening:
                     break
             event.clear()
-            if changes is None:
-                result = await get_project(session, principal, project_id)
-                continue
-            fresh = await changes.read_once(project_id, partial(_fresh, sessionmaker, project_id))
-            if fresh is None:  # gone meanwhile
-                result = await get_project(session, principal, project_id)
-            else:
-                result = fresh
+            result = await read()
         return result
+
+
+async def _poll(
+    session: AsyncSession,
+    principal: Principal,
+    project_id: uuid.UUID,
+    if_none_match: str | None,
+    deadline: float,
+) -> ProjectResult:
+    """Without a change listener: re-read the project once a second."""
+    result = await get_project(session, principal, project_id)
+    seen = if_none_match or result.etag
+    while if_none_match_matches(seen, result.etag) and time.monotonic() < deadline:
+        await session.commit()  # hand the connection back while we wait
+        session.expunge_all()
+        await asyncio.sleep(min(_RECHECK_S, max(0.0, deadline - time.monotonic())))
+        result = await get_project(session, principal, project_id)
+    return result
