@@ -110,6 +110,7 @@ def migrate() -> None:
 
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
 )
 def sandbox(ctx: typer.Context) -> None:
     """Serve the GitHub sandbox (arguments go to it; --help lists them)."""
