@@ -22,7 +22,7 @@ from shared.db.engine import DatabaseSettings, create_engine, create_sessionmake
 from shared.jobs import QueueSettings, open_queue
 from shared.settings import GitHubSettings, load_github_settings
 
-__all__ = ["create_app", "preflight", "run"]
+__all__ = ["app_from_environment", "create_app", "preflight", "run"]
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -104,16 +104,36 @@ def preflight() -> None:
         load_github_settings()
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, *, log_level: str | None = None) -> None:
-    """Serve the API with uvicorn (``provisioner api --host --port`` calls this)."""
+def app_from_environment() -> FastAPI:
+    """The app as a uvicorn factory for worker processes: logging set up, config from env."""
+    from shared.logging import configure_logging
+
+    configure_logging()
+    return create_app()
+
+
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    workers: int = 1,
+    log_level: str | None = None,
+) -> None:
+    """Serve the API with uvicorn (``provisioner api --host --port --workers`` calls this).
+
+    Each of ``workers`` processes has its own connection pool and change listener.
+    """
     import uvicorn
 
     from shared.logging import configure_logging
 
     configure_logging(level=log_level)
     preflight()
+    app: FastAPI | str = create_app() if workers == 1 else "api.main:app_from_environment"
     uvicorn.run(
-        create_app(),
+        app,
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         log_config=None,

@@ -65,12 +65,15 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
 def api(
     host: Annotated[str, typer.Option(envvar="API_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="API_PORT")] = 8000,
+    workers: Annotated[
+        int, typer.Option(envvar="API_WORKERS", min=1, help="Processes (one per core).")
+    ] = 1,
 ) -> None:
     """Serve the REST API."""
     from api.main import run
 
     try:
-        run(host=host, port=port)
+        run(host=host, port=port, workers=workers)
     except ConfigError as exc:
         raise _fail(f"configuration: {exc}") from None
 
