@@ -85,7 +85,6 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             return "failed"
         await lifecycle.note_create_requested(session, project)
         await session.flush()
-        await session.refresh(project, ["create_requested_at"])
         spec, claim_since = await _spec_of(session, project)
         secrets = {
             name: state.cipher.decrypt(value)
@@ -113,7 +112,9 @@ async def _spec_of(session: AsyncSession, project: Project) -> tuple[ProjectSpec
         config=project.config,
         secret_names=names,
     )
-    return spec, project.create_requested_at
+    claim_since = project.create_requested_at
+    assert claim_since is None or isinstance(claim_since, datetime), "flush reads now() back"
+    return spec, claim_since
 
 
 async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult) -> str:

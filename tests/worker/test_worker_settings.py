@@ -1,4 +1,7 @@
-"""The arq worker's settings: how soon a killed job runs again, JSON payloads, probe key."""
+"""The arq worker's settings: how soon a killed job runs again, JSON payloads, probe key.
+
+Async tests: arq's ``Worker`` takes the running loop (outside one it makes a loop it never closes).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from worker.main import build_worker
 
 
 @pytest.mark.parametrize("job_timeout_s", [10, 90])
-def test_a_killed_job_runs_again_after_its_own_timeout_plus_ten_seconds(
+async def test_a_killed_job_runs_again_after_its_own_timeout_plus_ten_seconds(
     job_timeout_s: int,
 ) -> None:
     config = WorkerConfig(job_timeout_s=job_timeout_s)
@@ -20,7 +23,7 @@ def test_a_killed_job_runs_again_after_its_own_timeout_plus_ten_seconds(
     assert worker.in_progress_timeout_s == job_timeout_s + 10
 
 
-def test_worker_reacts_fast_and_reports_health_often() -> None:
+async def test_worker_reacts_fast_and_reports_health_often() -> None:
     worker = build_worker(queue=QueueSettings(queue_name="settings-test"))
     assert worker.poll_delay_s <= 0.05
     assert worker.health_check_interval <= 15
