@@ -190,10 +190,8 @@ async def list_projects(
         limit=limit,
         after=after,
     )
-    items = [
-        ProjectOut.build(project, await repository.secret_states(session, project.id))
-        for project in page.items
-    ]
+    states = await repository.secret_states_of(session, [p.id for p in page.items])
+    items = [ProjectOut.build(project, states[project.id]) for project in page.items]
     next_cursor = encode_project_cursor(page.next_after) if page.next_after else None
     return ProjectPage(items=items, next_cursor=next_cursor)
 

@@ -7,7 +7,7 @@ the caller owns the transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -40,6 +40,7 @@ __all__ = [
     "record_secret_outcomes",
     "repo_name_in_use",
     "secret_states",
+    "secret_states_of",
     "stale_unfinished",
 ]
 
@@ -213,12 +214,24 @@ async def record_secret_outcomes(
 
 async def secret_states(session: AsyncSession, project_id: uuid.UUID) -> list[tuple[str, str]]:
     """``(name, state)`` of each of the project's secrets, by name."""
+    return (await secret_states_of(session, [project_id]))[project_id]
+
+
+async def secret_states_of(
+    session: AsyncSession, project_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    """``(name, state)`` of the secrets of several projects, in one query, by name."""
+    found: dict[uuid.UUID, list[tuple[str, str]]] = {pid: [] for pid in project_ids}
+    if not project_ids:
+        return found
     stmt = (
-        select(ProjectSecret.name, ProjectSecret.state)
-        .where(ProjectSecret.project_id == project_id)
-        .order_by(ProjectSecret.name)
+        select(ProjectSecret.project_id, ProjectSecret.name, ProjectSecret.state)
+        .where(ProjectSecret.project_id.in_(project_ids))
+        .order_by(ProjectSecret.project_id, ProjectSecret.name)
     )
-    return [(name, state) for name, state in await session.execute(stmt)]
+    for project_id, name, state in await session.execute(stmt):
+        found[project_id].append((name, state))
+    return found
 
 
 async def insert_token(session: AsyncSession, token_hash: str, role: str, subject: str) -> ApiToken:

@@ -67,15 +67,20 @@ async def stored_job(queue: ArqRedis, job_id: str) -> dict[str, Any] | None:
     return loaded
 
 
+async def _start_attempt(session: AsyncSession, project_id: uuid.UUID) -> Project:
+    project = await repository.get_project(session, project_id, for_update=True)
+    assert project is not None
+    started = await lifecycle.start_attempt(session, project_id, project.generation, job_try=1)
+    assert started is not None
+    return started
+
+
 async def make_failed(
     sessionmaker: async_sessionmaker[AsyncSession], project_id: uuid.UUID
 ) -> None:
     """Move a pending project to ``repo_failed`` as a worker would."""
     async with sessionmaker() as session, session.begin():
-        project = await repository.get_project(session, project_id, for_update=True)
-        assert project is not None
-        started = await lifecycle.start_attempt(session, project_id, project.generation, job_try=1)
-        assert started is not None
+        started = await _start_attempt(session, project_id)
         await lifecycle.mark_failed(
             session, started, code="github_forbidden", message="Resource not accessible"
         )
@@ -86,10 +91,7 @@ async def make_ready(
 ) -> None:
     """Move a pending project to ``ready`` with ``repo`` as a worker would."""
     async with sessionmaker() as session, session.begin():
-        project = await repository.get_project(session, project_id, for_update=True)
-        assert project is not None
-        started = await lifecycle.start_attempt(session, project_id, project.generation, job_try=1)
-        assert started is not None
+        started = await _start_attempt(session, project_id)
         await repository.record_secret_outcomes(
             session,
             project_id,

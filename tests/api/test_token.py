@@ -42,8 +42,14 @@ async def minting_client(
 
 
 async def _ready(
-    client: httpx.AsyncClient, tokens: ApiTokens, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient,
+    tokens: ApiTokens,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sandbox: GitHubSandbox | None = None,
 ) -> uuid.UUID:
+    """A project marked ready with ``FakeRepo`` (created in ``sandbox`` when given)."""
+    if sandbox is not None:
+        sandbox.add_repository(ORG, FakeRepo.full_name.split("/")[1])
     created = await client.post("/api/projects/", json=body(), headers=bearer(tokens.alice))
     project_id = uuid.UUID(created.json()["id"])
     await make_ready(sessionmaker, project_id, FakeRepo())
@@ -56,8 +62,7 @@ async def test_minted_token_names_its_repository_and_is_not_cached(
     db_sessionmaker: async_sessionmaker[AsyncSession],
     github_sandbox: GitHubSandbox,
 ) -> None:
-    github_sandbox.add_repository(ORG, "demo")
-    project_id = await _ready(minting_client, api_tokens, db_sessionmaker)
+    project_id = await _ready(minting_client, api_tokens, db_sessionmaker, github_sandbox)
     answer = await minting_client.post(
         f"/api/projects/{project_id}/token", headers=bearer(api_tokens.alice)
     )
@@ -75,8 +80,7 @@ async def test_github_refusal_is_502_and_outage_is_503_with_retry_after(
     db_sessionmaker: async_sessionmaker[AsyncSession],
     github_sandbox: GitHubSandbox,
 ) -> None:
-    github_sandbox.add_repository(ORG, "demo")
-    project_id = await _ready(minting_client, api_tokens, db_sessionmaker)
+    project_id = await _ready(minting_client, api_tokens, db_sessionmaker, github_sandbox)
     url = f"/api/projects/{project_id}/token"
     missing = {"message": "There is at least one repository that does not exist"}
     github_sandbox.fail_next("POST", r"/access_tokens$", status=422, body=missing)

@@ -212,3 +212,16 @@ async def test_secrets_are_stored_encrypted_and_wiped_once_set(db_session: Async
     assert db_password.ciphertext is not None
     assert (db_password.error_code, db_password.error_message) == ("invalid", "bad value")
     assert list(await repository.pending_secret_values(db_session, project.id)) == ["DB_PASSWORD"]
+
+
+async def test_secret_states_of_several_projects_in_one_query(db_session: AsyncSession) -> None:
+    one = await new_project(db_session, secrets={"B": b"x", "A": b"y"})
+    two = await new_project(db_session, secrets={"C": b"z"})
+    bare = await new_project(db_session)
+    found = await repository.secret_states_of(db_session, [one.id, two.id, bare.id])
+    assert found == {
+        one.id: [("A", "pending"), ("B", "pending")],
+        two.id: [("C", "pending")],
+        bare.id: [],
+    }
+    assert await repository.secret_states_of(db_session, []) == {}
