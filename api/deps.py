@@ -16,16 +16,16 @@ from typing import Annotated
 from arq.connections import ArqRedis
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.auth import Principal, PrincipalCache, not_authenticated
 from api.changes import ProjectChanges
-from api.errors import ApiError
-from api.outbox import PendingJobs
-from api.repo_tokens import RepoTokenMinter
+from shared.auth import repository as token_repository
+from shared.auth.models import TokenRole
+from shared.auth.principal import Principal, PrincipalCache, not_authenticated
 from shared.crypto import SecretsCipher, hash_api_token
-from shared.db.models import TokenRole
-from shared.projects import repository
+from shared.errors import RequestRejected
+from shared.outbox import PendingJobs
+from shared.projects.repo_tokens import RepoTokenMinter
 
 __all__ = [
     "CipherDep",
@@ -41,8 +41,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Resources:
-    """What the app holds for its whole life (built by the lifespan or injected)."""
+    """What the app serves with for its whole life (built by the composition root)."""
 
+    engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     queue: ArqRedis
     cipher: SecretsCipher
@@ -112,7 +113,7 @@ async def _principal(
     principal = resources.principals.get(token_hash)
     if principal is not None:
         return principal
-    token = await repository.find_token(session, token_hash)
+    token = await token_repository.find_token(session, token_hash)
     if token is None:
         raise not_authenticated("the API token is unknown or revoked")
     principal = Principal(role=TokenRole(token.role), subject=token.subject)
@@ -133,7 +134,7 @@ def _require_json(request: Request) -> None:
             subtype == "json" or subtype.endswith("+json")
         ):
             return
-    raise ApiError(
+    raise RequestRejected(
         415,
         "unsupported_media_type",
         f"send the body as application/json, not {(content_type or 'no Content-Type')[:100]}",

@@ -1,7 +1,8 @@
 """The API's one error type and one error shape.
 
 Every error answer is ``{"error": <machine code>, "detail": <sentence>, "field": <path>}``
-(``field`` only when one field is at fault): raised :class:`ApiError`\\ s,
+(``field`` only when one field is at fault): raised
+:class:`~shared.errors.RequestRejected`\\ s,
 FastAPI's validation errors (malformed JSON becomes 400), Starlette's
 ``HTTPException`` (unknown route, wrong method) and unexpected exceptions
 (500, no traceback in the body).
@@ -9,6 +10,7 @@ FastAPI's validation errors (malformed JSON becomes 400), Starlette's
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -20,7 +22,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["ApiError", "ErrorBody", "error_response", "install_error_handlers"]
+from shared.errors import InternalError, RequestRejected
+
+__all__ = ["ErrorBody", "error_response", "error_responses", "install_error_handlers"]
 
 log = structlog.get_logger(__name__)
 
@@ -37,36 +41,12 @@ class ErrorBody(BaseModel):
     )
 
 
-class ApiError(Exception):
-    """An error answer: HTTP ``status``, machine code ``error``, sentence ``detail``."""
-
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        detail: str,
-        field: str | None = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-        self.field = field
-        self.headers = dict(headers or {})
-
-    def body(self) -> ErrorBody:
-        """The answer's body."""
-        return ErrorBody(error=self.error, detail=self.detail, field=self.field)
-
-    @staticmethod
-    def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-        """OpenAPI ``responses=`` entries: each status answers with :class:`ErrorBody`."""
-        return {
-            status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
-            for status in statuses
-        }
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries: each status answers with :class:`ErrorBody`."""
+    return {
+        status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
+        for status in statuses
+    }
 
 
 def error_response(
@@ -102,9 +82,12 @@ def _message(raw: str) -> str:
     return raw.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.error, exc.detail, exc.field, exc.headers)
+async def _rejected(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestRejected)
+    headers = dict(exc.headers)
+    if exc.retry_after is not None:
+        headers.setdefault("Retry-After", str(max(1, math.ceil(exc.retry_after))))
+    return error_response(exc.status, exc.code, exc.message, exc.field, headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -138,12 +121,12 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         error_type=type(exc).__name__,
         exc_info=exc,
     )
-    return error_response(500, "internal_error", "something went wrong on our side")
+    return error_response(500, InternalError.code, "something went wrong on our side")
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error ``app`` answers take the one error shape."""
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestRejected, _rejected)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

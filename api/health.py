@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from api.deps import ResourcesDep
-from api.errors import ApiError
-from api.schemas import Health
+from api.errors import error_responses
+from shared.errors import RequestRejected
+from shared.projects.schemas import Health
 
 __all__ = ["PROBE_TIMEOUT_S", "router"]
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/healthz",
     response_model=Health,
-    responses=ApiError.responses(500),
+    responses=error_responses(500),
     summary="The process is up",
 )
 async def healthz() -> Health:
@@ -32,7 +33,7 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Health,
-    responses=ApiError.responses(500, 503),
+    responses=error_responses(500, 503),
     summary="PostgreSQL and Redis answer",
 )
 async def readyz(resources: ResourcesDep) -> Health:
@@ -53,5 +54,5 @@ async def readyz(resources: ResourcesDep) -> Health:
         except Exception as exc:
             failed.append(f"{name} ({type(exc).__name__})")
     if failed:
-        raise ApiError(503, "not_ready", f"not ready: no answer from {', '.join(failed)}")
+        raise RequestRejected(503, "not_ready", f"not ready: no answer from {', '.join(failed)}")
     return Health()

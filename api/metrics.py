@@ -42,7 +42,7 @@ class _ResourcesCollector(Collector):
             "Project change notifications received",
             value=changes.notifications if changes is not None else 0,
         )
-        engine = self._resources.sessionmaker.kw.get("bind")
+        engine = self._resources.engine
         pool = getattr(engine, "pool", None)
         checked_out = getattr(pool, "checkedout", None)
         yield GaugeMetricFamily(

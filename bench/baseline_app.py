@@ -25,17 +25,19 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.schemas import ProjectCreate
 from shared.github.client import GitHubClient
+from shared.github.config import GitHubConfig
+from shared.projects.schemas import ProjectCreate
 from shared.provisioning.repo_name import InvalidRepositoryName, repository_name
 from shared.provisioning.secret_rules import check_secrets
-from shared.provisioning.steps import ProjectSpec, Provisioner
-from shared.settings import GitHubSettings, load_github_settings
+from shared.provisioning.steps import Provisioner
+from shared.provisioning.values import ProjectSpec
+from shared.settings import load_settings
 
 __all__ = ["create_app", "main"]
 
 
-def create_app(settings: GitHubSettings) -> FastAPI:
+def create_app(settings: GitHubConfig) -> FastAPI:
     """The provisioning-in-the-request app, with one GitHub client for its whole life."""
 
     @asynccontextmanager
@@ -85,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.baseline_app")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    app = create_app(load_github_settings())
+    app = create_app(load_settings(require_github=True).github.app)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

@@ -31,9 +31,9 @@ from sqlalchemy import make_url
 
 from cli.processes import Children, free_port, wait_until_up
 from sandbox import GitHubSandbox
+from shared.auth.service import issue_api_token
 from shared.crypto import generate_secrets_key
 from shared.db.migrate import upgrade_to_head
-from shared.projects.api_tokens import issue_api_token
 
 __all__ = [
     "APP_ID",

@@ -61,9 +61,9 @@ from bench.common import (
     wait_ready_in_db,
 )
 from sandbox.server import serve_in_thread
-from shared.jobs import QueueSettings, deserialize, provision_job_id
+from shared.jobs import arq_redis_settings, deserialize, provision_job_id
 from shared.projects_client import LONG_POLL_S, ProjectsClient
-from worker.config import WorkerConfig
+from shared.settings import RedisSettings, WorkerSettings
 
 __all__ = ["GitHubTimer", "has_long_poll", "main", "run"]
 
@@ -289,7 +289,7 @@ def _report(samples: list[Sample], title: str) -> None:
 async def run() -> None:
     """Warm up, then phase 1 (wait via PostgreSQL) and phase 2 (wait via the API client)."""
     header(f"overhead of POST → ready, sandbox at {LATENCY_S * 1000:g} ms per call", COMMAND)
-    config = WorkerConfig()
+    config = WorkerSettings()
     run_id = secrets.token_hex(3)
     calls: list[Timed] = []
     with app_key() as key:
@@ -305,7 +305,7 @@ async def run() -> None:
                 dsn = make_url(stack.database_url).set(drivername="postgresql")
                 connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
                 queue_name = stack.env["QUEUE_NAME"]
-                queue = await create_pool(QueueSettings(redis_url=REDIS_URL).arq())
+                queue = await create_pool(arq_redis_settings(RedisSettings(url=REDIS_URL)))
                 counting = _CountingTransport()
                 try:
                     async with ProjectsClient(
@@ -325,7 +325,7 @@ async def run() -> None:
     poll_from = "WORKER_POLL_DELAY_S" if os.environ.get("WORKER_POLL_DELAY_S") else "the default"
     print(
         f"worker poll_delay in effect: {config.poll_delay_s * 1000:g} ms ({poll_from}, "
-        "worker/config.py); WORKER_GITHUB_WRITE_INTERVAL_S=0; one secret per project; "
+        "shared/settings.py); WORKER_GITHUB_WRITE_INTERVAL_S=0; one secret per project; "
         f"{WARMUP} warm-up projects not counted"
     )
     print(f"GitHub requests per project: {sorted({s.requests for s in phase1 + phase2})}")

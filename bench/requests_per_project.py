@@ -46,7 +46,8 @@ from sandbox.server import serve_in_thread
 from shared.github.client import GitHubClient
 from shared.projects_client import ProjectsClient
 from shared.provisioning.repo_name import repository_name
-from shared.provisioning.steps import ProjectSpec, Provisioner
+from shared.provisioning.steps import Provisioner
+from shared.provisioning.values import ProjectSpec
 from shared.settings import GitHubSettings
 
 __all__ = ["main", "minimum", "run"]
@@ -104,7 +105,7 @@ async def _direct(key: AppKey, run_id: str) -> tuple[dict[int, list[int]], dict[
             app_private_key=SecretStr(key.path.read_text()),
             org=ORG,
         )
-        async with GitHubClient(settings, write_interval_s=0) as github:
+        async with GitHubClient(settings.app, write_interval_s=0) as github:
             provisioner = Provisioner(github)
             await github.installation_token()  # warm: installation found, token cached
             for n in SECRET_COUNTS:

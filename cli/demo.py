@@ -20,14 +20,14 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url
 
 from cli.processes import Children, free_port, wait_until_up
+from shared.auth.service import issue_api_token
 from shared.crypto import generate_secrets_key
 from shared.db.migrate import upgrade_to_head
 from shared.errors import ConfigError
 from shared.github.client import GitHubClient
 from shared.logging import configure_logging
-from shared.projects.api_tokens import issue_api_token
 from shared.projects_client import ProjectsClient
-from shared.settings import GitHubSettings
+from shared.settings import GitHubSettings, LoggingSettings
 
 __all__ = ["run_demo"]
 
@@ -112,7 +112,7 @@ async def _show_repository(env: dict[str, str], full_name: str) -> None:
         org=env["GITHUB_ORG"],
     )
     owner, name = full_name.split("/", 1)
-    async with GitHubClient(settings, write_interval_s=0) as github:
+    async with GitHubClient(settings.app, write_interval_s=0) as github:
         project_file = await github.get_file(owner, name, ".project.yaml")
         listed = await github.request("GET", f"/repos/{owner}/{name}/actions/secrets")
     _say("  .project.yaml:")
@@ -205,7 +205,7 @@ async def _demo(children: Children) -> int:
 def run_demo(*, keep_database: bool = False) -> int:
     """Run the demo; returns the exit status (0 when the project became ready)."""
     WORKDIR.mkdir(exist_ok=True)
-    configure_logging(level="WARNING", renderer="console")
+    configure_logging(LoggingSettings(level="WARNING", format="console"))
     try:
         with Children(WORKDIR) as children:
             code = asyncio.run(_demo(children))

@@ -15,6 +15,7 @@ import httpx
 import typer
 
 from shared.errors import ConfigError
+from shared.settings import Settings, load_settings
 
 __all__ = ["app", "main"]
 
@@ -43,6 +44,20 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+CONFIG_EXIT = 2
+"""Exit code of a command that cannot start because a setting is wrong."""
+
+
+def _settings(*, serving: bool = False, require_github: bool = False) -> Settings:
+    """Every setting, checked once; a bad one ends the command with one line and exit 2.
+
+    ``serving``: the API or the worker, which need ``SECRETS_KEY``."""
+    try:
+        return load_settings(require_github=require_github, require_secrets_key=serving)
+    except ConfigError as exc:
+        raise _fail(f"configuration: {exc}", CONFIG_EXIT) from None
+
+
 def _run(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine, turning known failures into one line and exit code 1."""
     from shared.projects_client import ApiError, ProjectFailed, WaitTimedOut
@@ -50,7 +65,7 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(factory())  # type: ignore[arg-type]
     except ConfigError as exc:
-        raise _fail(f"configuration: {exc}") from None
+        raise _fail(f"configuration: {exc}", CONFIG_EXIT) from None
     except ApiError as exc:
         raise _fail(str(exc)) from None
     except (ProjectFailed, WaitTimedOut) as exc:
@@ -63,19 +78,19 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
 
 @app.command()
 def api(
-    host: Annotated[str, typer.Option(envvar="API_HOST")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="API_PORT")] = 8000,
+    host: Annotated[str | None, typer.Option(help="Default: API_HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: API_PORT or 8000.")] = None,
     workers: Annotated[
-        int, typer.Option(envvar="API_WORKERS", min=1, help="Processes (one per core).")
-    ] = 1,
+        int | None, typer.Option(min=1, help="Processes, one per core (API_WORKERS, 1).")
+    ] = None,
 ) -> None:
     """Serve the REST API."""
-    from api.main import run
+    from cli.serve import run_api
 
-    try:
-        run(host=host, port=port, workers=workers)
-    except ConfigError as exc:
-        raise _fail(f"configuration: {exc}") from None
+    settings = _settings(serving=True)
+    given = {"host": host, "port": port, "workers": workers}
+    api_section = settings.api.model_copy(update={k: v for k, v in given.items() if v is not None})
+    run_api(settings.model_copy(update={"api": api_section}))
 
 
 @app.command()
@@ -88,15 +103,13 @@ def worker(
     if check:
         from worker.health import worker_is_alive
 
-        alive, detail = _run(worker_is_alive)
+        redis = _settings().redis
+        alive, detail = _run(lambda: worker_is_alive(redis))
         typer.echo(detail)
         raise typer.Exit(0 if alive else 1)
-    from worker.main import run
+    from cli.serve import run_worker
 
-    try:
-        run()
-    except ConfigError as exc:
-        raise _fail(f"configuration: {exc}") from None
+    run_worker(_settings(serving=True, require_github=True))
 
 
 @app.command()
@@ -104,8 +117,9 @@ def migrate() -> None:
     """Bring the database (DATABASE_URL) to the newest schema."""
     from shared.db.migrate import upgrade_to_head
 
+    database_url = _settings().database.url
     try:
-        upgrade_to_head()
+        upgrade_to_head(database_url)
     except OSError as exc:
         raise _fail(f"cannot reach PostgreSQL: {exc}") from None
     typer.echo("database is at the newest migration")
@@ -152,14 +166,15 @@ def tokens_create(
     subject: Annotated[str, typer.Option(help="Who the token is for (the owner name).")],
 ) -> None:
     """Create an API token and print it once."""
-    from shared.db.models import TokenRole
-    from shared.projects.api_tokens import issue_api_token
+    from shared.auth.models import TokenRole
+    from shared.auth.service import issue_api_token
 
     if role not in {r.value for r in TokenRole}:
         raise _fail(f"--role must be one of user, ops, service (got {role!r})", 2)
     if not subject.strip():
         raise _fail("--subject must not be empty", 2)
-    token = _run(lambda: issue_api_token(None, role=role, subject=subject.strip()))
+    database_url = _settings().database.url
+    token = _run(lambda: issue_api_token(database_url, role=role, subject=subject.strip()))
     typer.echo(token)
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: async (asyncpg), metadata from ``shared.db.models``.
+"""Alembic environment: async (asyncpg), metadata from ``shared.projects.models``.
 
 The URL is ``config.attributes["database_url"]`` when called from
 :mod:`shared.db.migrate`, else ``DATABASE_URL``. A caller may also pass an open
@@ -16,11 +16,11 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.db.engine import DatabaseSettings, normalize_database_url
-from shared.db.models import Base
+from shared.db.metadata import metadata
+from shared.settings import DatabaseSettings, normalize_database_url
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -28,7 +28,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 def _database_url() -> str:
     url = config.attributes.get("database_url")
-    return normalize_database_url(url) if url else DatabaseSettings().database_url
+    return normalize_database_url(url) if url else DatabaseSettings().url
 
 
 def _configure(**kwargs: Any) -> None:

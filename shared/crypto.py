@@ -16,31 +16,21 @@ from base64 import b64decode, b64encode
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 from nacl.utils import random as random_bytes
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import ConfigError
+from shared.errors import ConfigError, SecretUndecryptable
+from shared.settings import SecretsSettings
 
 __all__ = [
     "API_TOKEN_PREFIX",
     "SecretsCipher",
-    "SecretsSettings",
+    "cipher_from",
     "generate_secrets_key",
     "hash_api_token",
-    "load_secrets_cipher",
     "new_api_token",
 ]
 
 API_TOKEN_PREFIX = "prv_"
 _KEY_SIZE: int = SecretBox.KEY_SIZE
-
-
-class SecretsSettings(BaseSettings):
-    """The key that encrypts project secrets: ``SECRETS_KEY``, 32 bytes in base64."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
-
-    secrets_key: SecretStr | None = Field(default=None)
 
 
 def generate_secrets_key() -> str:
@@ -84,21 +74,14 @@ class SecretsCipher:
         return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
 
     def decrypt(self, ciphertext: bytes) -> str:
-        """The plaintext; a :class:`ConfigError` if this key did not encrypt it."""
+        """The plaintext; :class:`SecretUndecryptable` if this key did not encrypt it."""
         try:
             return bytes(self._box.decrypt(ciphertext)).decode("utf-8")
         except CryptoError:
-            raise ConfigError(
+            raise SecretUndecryptable(
                 "a stored secret cannot be decrypted: SECRETS_KEY is not the key "
                 "it was encrypted with, or the data is damaged"
             ) from None
-
-
-def load_secrets_cipher(settings: SecretsSettings | None = None) -> SecretsCipher:
-    """The cipher for ``SECRETS_KEY`` (from the environment unless ``settings`` is given)."""
-    settings = settings if settings is not None else SecretsSettings()
-    key = settings.secrets_key.get_secret_value() if settings.secrets_key else None
-    return SecretsCipher.from_base64(key)
 
 
 def new_api_token() -> str:
@@ -109,3 +92,8 @@ def new_api_token() -> str:
 def hash_api_token(token: str) -> str:
     """What is stored for ``token``: its SHA-256, hex."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def cipher_from(settings: SecretsSettings) -> SecretsCipher:
+    """The cipher for the ``SECRETS_KEY`` section; a missing or bad key is a ConfigError."""
+    return SecretsCipher.from_base64(settings.key.get_secret_value() if settings.key else None)

@@ -11,15 +11,17 @@ import json
 from typing import Any
 from uuid import UUID
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from arq.connections import ArqRedis, create_pool
+from arq.connections import RedisSettings as ArqRedisSettings
+from arq.constants import result_key_prefix
+
+from shared.settings import RedisSettings
 
 __all__ = [
     "PROVISION_JOB",
-    "QUEUE_NAME",
-    "QueueSettings",
+    "arq_redis_settings",
     "deserialize",
+    "discard_result",
     "enqueue_provision",
     "open_queue",
     "parse_job_id",
@@ -28,20 +30,11 @@ __all__ = [
 ]
 
 PROVISION_JOB = "provision_project"
-QUEUE_NAME = "provisioner:queue"
 
 
-class QueueSettings(BaseSettings):
-    """Where jobs travel."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
-
-    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis for arq.")
-    queue_name: str = Field(default=QUEUE_NAME, description="arq queue (tests use their own).")
-
-    def arq(self) -> RedisSettings:
-        """arq's connection settings for this URL."""
-        return RedisSettings.from_dsn(self.redis_url)
+def arq_redis_settings(redis: RedisSettings) -> ArqRedisSettings:
+    """arq's connection settings for the Redis section."""
+    return ArqRedisSettings.from_dsn(redis.url)
 
 
 def serialize(value: dict[str, Any]) -> bytes:
@@ -73,11 +66,10 @@ def parse_job_id(job_id: str) -> tuple[UUID, int] | None:
         return None
 
 
-async def open_queue(settings: QueueSettings | None = None) -> ArqRedis:
-    """A Redis pool that enqueues with the JSON serializer."""
-    settings = settings or QueueSettings()
+async def open_queue(settings: RedisSettings) -> ArqRedis:
+    """A Redis pool that enqueues with the JSON serializer onto ``settings.queue_name``."""
     return await create_pool(
-        settings.arq(),
+        arq_redis_settings(settings),
         job_serializer=serialize,
         job_deserializer=deserialize,
         default_queue_name=settings.queue_name,
@@ -92,3 +84,12 @@ async def enqueue_provision(queue: ArqRedis, project_id: UUID, generation: int) 
         _job_id=provision_job_id(project_id, generation),
     )
     return job is not None
+
+
+async def discard_result(queue: ArqRedis, job_id: str) -> None:
+    """Forget a finished job's result, so that the same job id can be enqueued again.
+
+    arq refuses a job id while its result is kept and has no public call to drop
+    one; this is the only place that knows arq's result key.
+    """
+    await queue.delete(result_key_prefix + job_id)

@@ -7,13 +7,14 @@ binds ``project_id``, ``job_id`` and ``attempt``) is merged into every line.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any, Literal
+from typing import Any
 
 import structlog
+
+from shared.settings import LoggingSettings
 
 __all__ = ["configure_logging", "redact"]
 
@@ -45,16 +46,9 @@ def redact(
     return event_dict
 
 
-def configure_logging(
-    *, level: str | None = None, renderer: Literal["json", "console"] | None = None
-) -> None:
-    """Send structlog and stdlib logging to stderr, one event per line.
-
-    Defaults come from ``LOG_LEVEL`` (``INFO``) and ``LOG_FORMAT`` (``json`` or ``console``).
-    """
-    level = level or os.environ.get("LOG_LEVEL", "INFO")
-    if renderer is None:
-        renderer = "console" if os.environ.get("LOG_FORMAT") == "console" else "json"
+def configure_logging(settings: LoggingSettings) -> None:
+    """Send structlog and stdlib logging to stderr, one event per line, at ``settings.level``."""
+    level, renderer = settings.level, settings.format
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

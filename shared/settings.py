@@ -1,28 +1,116 @@
-"""All configuration, read from the environment in one place.
+"""All configuration: one :class:`Settings`, read from the environment once, at start.
 
-Each component asks only for the part it needs: the GitHub client for
-:class:`GitHubSettings`, the API and worker for :class:`Settings`.
+Each section is read with its own prefix, so the variables keep their
+documented names (``DATABASE_URL``, ``GITHUB_APP_ID``, ``WORKER_MAX_ATTEMPTS``...).
+:func:`load_settings` validates everything, the App key included, and turns
+the first problem into one :class:`~shared.errors.ConfigError` naming the
+variable. Nothing else in the project reads the environment; components get
+the section they need from the composition root (``cli/``).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigError
+from shared.github.config import GitHubConfig
 
-__all__ = ["GitHubSettings", "load_github_settings"]
+__all__ = [
+    "DEFAULT_AGENT_PERMISSIONS",
+    "AgentSettings",
+    "ApiSettings",
+    "DatabaseSettings",
+    "GitHubSettings",
+    "LoggingSettings",
+    "RedisSettings",
+    "SecretsSettings",
+    "Settings",
+    "WorkerSettings",
+    "load_settings",
+    "normalize_database_url",
+]
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/provisioner"
+DEFAULT_AGENT_PERMISSIONS: Mapping[str, str] = {
+    "contents": "write",
+    "pull_requests": "write",
+    "metadata": "read",
+}
+_ASYNC_SCHEME = "postgresql+asyncpg://"
+_PLAIN_SCHEMES = ("postgresql://", "postgres://")
+
+
+def normalize_database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` URLs become ``postgresql+asyncpg://``."""
+    url = url.strip()
+    for scheme in _PLAIN_SCHEMES:
+        if url.startswith(scheme):
+            return _ASYNC_SCHEME + url.removeprefix(scheme)
+    return url
+
+
+def _section(prefix: str = "") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True, populate_by_name=True)
+
+
+class DatabaseSettings(BaseSettings):
+    """PostgreSQL: ``DATABASE_URL``, ``DB_POOL_SIZE``, ``DB_MAX_OVERFLOW``."""
+
+    model_config = _section()
+
+    url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL"), repr=False
+    )
+    pool_size: int = Field(
+        default=10, ge=1, validation_alias=AliasChoices("DB_POOL_SIZE"), description="Per process."
+    )
+    max_overflow: int = Field(
+        default=0, ge=0, validation_alias=AliasChoices("DB_MAX_OVERFLOW"), description="Under load."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        url = normalize_database_url(value)
+        if not url.startswith(_ASYNC_SCHEME):
+            raise ValueError("must be a postgresql:// URL")
+        return url
+
+
+class RedisSettings(BaseSettings):
+    """Redis, which carries the jobs: ``REDIS_URL``, ``QUEUE_NAME``."""
+
+    model_config = _section()
+
+    url: str = Field(
+        default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL"), repr=False
+    )
+    queue_name: str = Field(
+        default="provisioner:queue", min_length=1, validation_alias=AliasChoices("QUEUE_NAME")
+    )
 
 
 class GitHubSettings(BaseSettings):
-    """How to reach GitHub (or GitHub Enterprise Server) as a GitHub App."""
+    """How to reach GitHub (or GitHub Enterprise Server) as a GitHub App: ``GITHUB_*``."""
 
-    model_config = SettingsConfigDict(env_prefix="GITHUB_", extra="ignore", frozen=True)
+    model_config = _section("GITHUB_")
 
     api_url: str = Field(default="https://api.github.com", description="REST API base URL.")
     app_id: str | None = Field(default=None, description="The App's id (or client id).")
@@ -42,16 +130,24 @@ class GitHubSettings(BaseSettings):
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    def require_app_id(self) -> str:
-        """The App id, or a :class:`ConfigError` naming the variable to set."""
-        if not self.app_id:
-            raise ConfigError("GITHUB_APP_ID is not set: give the GitHub App's id")
-        return self.app_id
+    @property
+    def configured(self) -> bool:
+        """Whether an App is configured at all (the API can run without one)."""
+        return self.app_id is not None
 
     @cached_property
-    def private_key(self) -> RSAPrivateKey:
-        """The App's private key, parsed once (parsing costs ~40 ms, signing ~1 ms)."""
-        return load_private_key(self)
+    def app(self) -> GitHubConfig:
+        """The client's configuration, the key parsed once; a :class:`ConfigError` if unusable."""
+        if not self.app_id:
+            raise ConfigError("GITHUB_APP_ID is not set: give the GitHub App's id")
+        return GitHubConfig(
+            app_id=self.app_id,
+            private_key=load_private_key(self),
+            api_url=self.api_url,
+            org=self.org,
+            user_agent=self.user_agent,
+            timeout_s=self.timeout_s,
+        )
 
 
 def load_private_key(settings: GitHubSettings) -> RSAPrivateKey:
@@ -82,14 +178,141 @@ def load_private_key(settings: GitHubSettings) -> RSAPrivateKey:
     return key
 
 
-def load_github_settings() -> GitHubSettings:
-    """GitHub settings from the environment, checked: the key is loaded now, not on first use."""
-    try:
-        settings = GitHubSettings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "GITHUB_" + str(first["loc"][0]).upper() if first["loc"] else "GITHUB_*"
-        raise ConfigError(f"{field}: {first['msg']}") from None
-    settings.require_app_id()
-    _ = settings.private_key
+class SecretsSettings(BaseSettings):
+    """The key that encrypts project secrets at rest: ``SECRETS_KEY``, 32 bytes in base64."""
+
+    model_config = _section()
+
+    key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SECRETS_KEY"))
+
+
+class ApiSettings(BaseSettings):
+    """The REST API's process: ``API_HOST``, ``API_PORT``, ``API_WORKERS``."""
+
+    model_config = _section("API_")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, description="Processes (one per core).")
+
+
+class WorkerSettings(BaseSettings):
+    """How hard the worker tries and how fast it reacts: ``WORKER_*``."""
+
+    model_config = _section("WORKER_")
+
+    max_attempts: int = Field(default=8, ge=1, description="Attempts per generation.")
+    backoff_base_s: float = Field(default=2.0, gt=0, description="First retry's ceiling.")
+    backoff_cap_s: float = Field(default=300.0, gt=0, description="No retry waits longer.")
+    job_timeout_s: int = Field(
+        default=90, ge=10, description="Also how soon a killed job runs again (+10 s)."
+    )
+    max_jobs: int = Field(default=10, ge=1)
+    poll_delay_s: float = Field(
+        default=0.02, gt=0, description="Queue polling; half of it is the mean pickup delay."
+    )
+    health_check_interval_s: int = Field(default=10, ge=1)
+    shutdown_wait_s: int = Field(default=20, ge=0, description="Grace for running jobs.")
+    sweep_every_s: int = Field(default=30, ge=5, description="Sweeper period.")
+    sweep_grace_s: float = Field(
+        default=60.0, ge=0, description="A row untouched this long whose job is gone is requeued."
+    )
+    github_write_interval_s: float = Field(
+        default=1.0, ge=0, description="Spacing of mutating GitHub requests (GitHub's advice)."
+    )
+
+
+class AgentSettings(BaseSettings):
+    """What an agent's repository token may do: ``AGENT_TOKEN_PERMISSIONS`` (JSON)."""
+
+    model_config = _section("AGENT_TOKEN_")
+
+    permissions: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AGENT_PERMISSIONS))
+
+    @field_validator("permissions")
+    @classmethod
+    def _levels(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in value.items() if v not in ("read", "write", "admin")}
+        if bad or not value:
+            raise ValueError(f"permissions must map names to read/write/admin: {json.dumps(bad)}")
+        return value
+
+
+class LoggingSettings(BaseSettings):
+    """Log output: ``LOG_LEVEL`` and ``LOG_FORMAT`` (``json`` or ``console``)."""
+
+    model_config = _section("LOG_")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["json", "console"] = "json"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+_SECTIONS: dict[str, type[BaseSettings]] = {
+    "database": DatabaseSettings,
+    "redis": RedisSettings,
+    "github": GitHubSettings,
+    "secrets": SecretsSettings,
+    "api": ApiSettings,
+    "worker": WorkerSettings,
+    "agents": AgentSettings,
+    "logging": LoggingSettings,
+}
+
+
+class Settings(BaseModel):
+    """Every section of the configuration. Tests build it with the sections they change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    agents: AgentSettings = Field(default_factory=AgentSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+
+def _variable(section: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind a validation error's location."""
+    if not loc:
+        return str(section.model_config.get("env_prefix", "")) + "*"
+    name = str(loc[0])
+    field = section.model_fields.get(name)
+    if field is None:  # the error names the alias
+        return name.upper()
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0]).upper()
+    return (str(section.model_config.get("env_prefix", "")) + name).upper()
+
+
+def load_settings(*, require_github: bool = False, require_secrets_key: bool = False) -> Settings:
+    """Read and check every section now; the first problem is a :class:`ConfigError`.
+
+    The App key is parsed here when an App is configured (or ``require_github``),
+    so a bad key is one line at start, not a failure on the first job; so is
+    ``SECRETS_KEY`` when it is set (or ``require_secrets_key``).
+    """
+    sections: dict[str, BaseSettings] = {}
+    for name, section in _SECTIONS.items():
+        try:
+            sections[name] = section()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"{_variable(section, first['loc'])}: {message}") from None
+    settings = Settings.model_validate(sections)
+    if require_github or settings.github.configured:
+        _ = settings.github.app
+    if require_secrets_key or settings.secrets.key is not None:
+        from shared.crypto import cipher_from  # crypto reads its section from here
+
+        cipher_from(settings.secrets)
     return settings

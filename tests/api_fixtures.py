@@ -11,8 +11,10 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -22,11 +24,13 @@ from redis.asyncio import ConnectionPool
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.main import create_app
+from api.app import create_app
+from api.deps import Resources
+from shared.auth import repository as token_repository
+from shared.auth.models import ApiToken, TokenRole
 from shared.crypto import SecretsCipher, hash_api_token, new_api_token
-from shared.db.models import ApiToken, TokenRole
-from shared.jobs import QueueSettings, deserialize, open_queue, serialize
-from shared.projects import repository
+from shared.jobs import deserialize, open_queue, serialize
+from shared.settings import RedisSettings
 
 _REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -43,13 +47,13 @@ class ApiTokens:
 
 
 @pytest.fixture
-def api_queue_settings() -> QueueSettings:
+def api_queue_settings() -> RedisSettings:
     """A queue of this test's own on the real Redis."""
-    return QueueSettings(redis_url=_REDIS_URL, queue_name=f"provisioner-test:{uuid.uuid4().hex}")
+    return RedisSettings(url=_REDIS_URL, queue_name=f"provisioner-test:{uuid.uuid4().hex}")
 
 
 @pytest.fixture
-async def api_queue(api_queue_settings: QueueSettings) -> AsyncIterator[ArqRedis]:
+async def api_queue(api_queue_settings: RedisSettings) -> AsyncIterator[ArqRedis]:
     """An arq pool on the test's queue; its jobs are deleted after the test."""
     queue = await open_queue(api_queue_settings)
     try:
@@ -71,7 +75,7 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-async def api_dead_queue(api_queue_settings: QueueSettings) -> AsyncIterator[ArqRedis]:
+async def api_dead_queue(api_queue_settings: RedisSettings) -> AsyncIterator[ArqRedis]:
     """An arq pool pointed at a port nothing listens on: Redis is down."""
     pool = ConnectionPool(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.5)
     queue = ArqRedis(
@@ -93,10 +97,26 @@ def api_cipher() -> SecretsCipher:
     return SecretsCipher(os.urandom(32))
 
 
+def app_serving(resources: Resources) -> FastAPI:
+    """The app serving with the test's own ``resources`` (which the test closes)."""
+    return create_app(lambda: nullcontext(resources))
+
+
+def resources_for(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+    cipher: SecretsCipher,
+    **others: Any,
+) -> Resources:
+    """API resources on the test's database session factory, queue and cipher."""
+    engine = sessionmaker.kw["bind"]
+    return Resources(engine, sessionmaker, queue, cipher, **others)
+
+
 async def _app(
     sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis, cipher: SecretsCipher
 ) -> AsyncIterator[FastAPI]:
-    app = create_app(sessionmaker=sessionmaker, queue=queue, cipher=cipher)
+    app = app_serving(resources_for(sessionmaker, queue, cipher))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -145,7 +165,7 @@ async def api_tokens(db_sessionmaker: async_sessionmaker[AsyncSession]) -> ApiTo
             (tokens.service, TokenRole.SERVICE, "langgraph"),
             (tokens.revoked, TokenRole.USER, "alice"),
         ]:
-            await repository.insert_token(session, hash_api_token(token), role, subject)
+            await token_repository.insert_token(session, hash_api_token(token), role, subject)
         await session.execute(
             update(ApiToken)
             .where(ApiToken.token_hash == hash_api_token(tokens.revoked))

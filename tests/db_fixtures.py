@@ -21,8 +21,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.metadata import metadata
 from shared.db.migrate import upgrade_to_head
-from shared.db.models import Base
 
 _T = TypeVar("_T")
 _SERVER_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -89,7 +89,7 @@ async def db_sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker
     engine = create_engine(database_url)
     try:
         yield create_sessionmaker(engine)
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
         async with engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sandbox import GitHubSandbox
 from sandbox.server import serve_in_thread
 from shared.github.client import GitHubClient
+from shared.github.config import GitHubConfig
 from shared.settings import GitHubSettings
 
 APP_ID = 4242
@@ -58,8 +59,8 @@ def sandbox_url(github_sandbox: GitHubSandbox) -> Iterator[str]:
         yield url
 
 
-def github_settings(url: str, app_key_pem: bytes, **overrides: object) -> GitHubSettings:
-    """Settings for the test App against ``url``."""
+def github_config(url: str, app_key_pem: bytes, **overrides: object) -> GitHubConfig:
+    """The client configuration of the test App against ``url``, built as the service does."""
     values: dict[str, object] = {
         "api_url": url,
         "app_id": str(APP_ID),
@@ -67,14 +68,12 @@ def github_settings(url: str, app_key_pem: bytes, **overrides: object) -> GitHub
         "timeout_s": 5.0,
     }
     values.update(overrides)
-    return GitHubSettings.model_validate(values)
+    return GitHubSettings.model_validate(values).app
 
 
 @pytest.fixture
 async def github(sandbox_url: str, app_key_pem: bytes, clock: Clock) -> AsyncIterator[GitHubClient]:
     """A client for the sandbox, with no spacing between writes."""
-    client = GitHubClient(
-        github_settings(sandbox_url, app_key_pem), clock=clock, write_interval_s=0
-    )
+    client = GitHubClient(github_config(sandbox_url, app_key_pem), clock=clock, write_interval_s=0)
     yield client
     await client.aclose()

@@ -23,8 +23,8 @@ from redis.asyncio import Redis
 from cli.processes import Children, free_port, wait_until_up
 from sandbox import GitHubSandbox
 from sandbox.server import serve_in_thread
+from shared.auth.service import issue_api_token
 from shared.crypto import generate_secrets_key
-from shared.projects.api_tokens import issue_api_token
 from tests.github_fixtures import APP_ID, ORG, Clock
 
 __all__ = ["Stack", "module_stack", "running_stack"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sandbox import GitHubSandbox
 from shared.crypto import SecretsCipher, generate_secrets_key
 from shared.db.engine import session_scope
-from shared.db.models import Project
 from shared.github.client import GitHubClient
-from shared.jobs import QueueSettings, enqueue_provision, open_queue
+from shared.jobs import enqueue_provision, open_queue
 from shared.projects import lifecycle, repository
+from shared.projects.models import Project
 from shared.provisioning.repo_name import repository_name
 from shared.provisioning.steps import Provisioner
-from worker.config import WorkerConfig
+from shared.settings import RedisSettings, WorkerSettings
 from worker.context import WorkerState
 from worker.main import build_worker
 
@@ -39,7 +40,7 @@ class WorkerHarness:
 
     sessionmaker: async_sessionmaker[AsyncSession]
     queue: ArqRedis
-    queue_settings: QueueSettings
+    queue_settings: RedisSettings
     state: WorkerState
     cipher: SecretsCipher
 
@@ -68,10 +69,10 @@ class WorkerHarness:
     async def run(self, **overrides: Any) -> None:
         """Run a burst worker until every job, deferred ones included, is done."""
         worker = build_worker(
-            queue=self.queue_settings,
-            state=self.state,
+            self.state.config,
+            self.queue_settings,
+            lambda: nullcontext(self.state),
             burst=True,
-            close_state=False,
             poll_delay=0.01,
             handle_signals=False,
             **overrides,
@@ -109,14 +110,12 @@ async def harness(
     github_sandbox: GitHubSandbox,
 ) -> AsyncIterator[WorkerHarness]:
     """Fast backoff, no write spacing, the sandbox's post-creation delay waited out instantly."""
-    queue_settings = QueueSettings(
-        redis_url=TEST_REDIS_URL, queue_name=f"test:{secrets.token_hex(4)}"
-    )
+    queue_settings = RedisSettings(url=TEST_REDIS_URL, queue_name=f"test:{secrets.token_hex(4)}")
     queue = await open_queue(queue_settings)
     cipher = SecretsCipher.from_base64(generate_secrets_key())
-    config = WorkerConfig(
+    config = WorkerSettings(
         max_attempts=4, backoff_base_s=0.01, backoff_cap_s=0.02, sweep_grace_s=0,
-        github_write_interval_s=0, visibility_delays_s=(0.01, 0.02),
+        github_write_interval_s=0,
     )  # fmt: skip
     state = WorkerState(
         config=config,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.crypto import SecretsCipher
 from shared.github.client import GitHubClient
 from shared.provisioning.steps import Provisioner
-from worker.config import WorkerConfig
+from shared.settings import WorkerSettings
 
 __all__ = ["WorkerState", "state_of"]
 
@@ -20,7 +20,7 @@ __all__ = ["WorkerState", "state_of"]
 class WorkerState:
     """Built once per worker process (``on_startup``), shared by its jobs."""
 
-    config: WorkerConfig
+    config: WorkerSettings
     sessionmaker: async_sessionmaker[AsyncSession]
     github: GitHubClient
     provisioner: Provisioner

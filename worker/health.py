@@ -10,22 +10,21 @@ import socket
 
 from redis.asyncio import Redis
 
-from shared.jobs import QueueSettings
+from shared.settings import RedisSettings
 
 __all__ = ["health_check_key", "worker_is_alive"]
 
 
-def health_check_key(queue: QueueSettings, host: str | None = None) -> str:
+def health_check_key(queue_name: str, host: str | None = None) -> str:
     """The Redis key the worker on ``host`` (default: this one) keeps fresh."""
-    return f"{queue.queue_name}:health-check:{host or socket.gethostname()}"
+    return f"{queue_name}:health-check:{host or socket.gethostname()}"
 
 
-async def worker_is_alive(queue: QueueSettings | None = None) -> tuple[bool, str]:
+async def worker_is_alive(settings: RedisSettings) -> tuple[bool, str]:
     """Whether this host's worker refreshed its key within its interval, and what it says."""
-    queue = queue or QueueSettings()
-    redis = Redis.from_url(queue.redis_url)
+    redis = Redis.from_url(settings.url)
     try:
-        value = await redis.get(health_check_key(queue))
+        value = await redis.get(health_check_key(settings.queue_name))
     finally:
         await redis.aclose()
     if value is None:

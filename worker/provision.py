@@ -8,8 +8,9 @@ sentence ops can act on. GitHub is called outside any database transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -17,42 +18,19 @@ from arq.worker import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.engine import session_scope
-from shared.db.models import Project, ProjectStatus
-from shared.github.errors import GitHubError
+from shared.errors import DatabaseUnavailable, Failure, InternalError, TriesExhausted
+from shared.failures import classify
 from shared.jobs import parse_job_id
 from shared.projects import lifecycle, repository
-from shared.provisioning.errors import ProvisioningError, SecretsIncomplete
-from shared.provisioning.steps import ProjectSpec, ProvisionResult
+from shared.projects.models import Project, ProjectStatus
+from shared.provisioning.errors import SecretsIncomplete
+from shared.provisioning.values import ProjectSpec, ProvisionResult, SecretOutcome
 from worker.backoff import retry_delay
 from worker.context import WorkerState, state_of
 
 __all__ = ["provision_project"]
 
 _log = structlog.get_logger("worker.provision")
-
-
-class _Failure(Protocol):
-    """What the job needs to know about any failure (GitHub's or provisioning's)."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def transient(self) -> bool: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def retry_after(self) -> float | None: ...
-
-
-class _Unexpected:
-    """An exception we did not foresee: retried like a transient error, then failed."""
-
-    code = "internal_error"
-    transient = True
-    retry_after = None
-
-    def __init__(self, exc: BaseException) -> None:
-        self.message = f"unexpected {type(exc).__name__} in the worker"
 
 
 async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
@@ -70,34 +48,33 @@ async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
 async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UUID) -> str:
     parsed = parse_job_id(job_id)
     generation = parsed[1] if parsed is not None else None
-    async with session_scope(state.sessionmaker) as session:
-        project = None
-        if generation is not None:
-            project = await lifecycle.start_attempt(
-                session, project_id, generation, job_try=job_try
-            )
-        if project is None:
-            _log.info("job.nothing_to_do", generation=generation)
-            return "skipped"
-        structlog.contextvars.bind_contextvars(attempt=project.attempts)
-        if project.attempts > state.config.max_attempts:
-            await _fail(session, project, _exhausted(project, state.config.max_attempts))
-            return "failed"
-        await lifecycle.note_create_requested(session, project)
-        await session.flush()
-        spec, claim_since = await _spec_of(session, project)
-        secrets = {
-            name: state.cipher.decrypt(value)
-            for name, value in (await repository.pending_secret_values(session, project.id)).items()
-        }
-    _log.info("job.attempt_started", secrets=len(secrets))
     try:
+        async with session_scope(state.sessionmaker) as session:
+            project = None
+            if generation is not None:
+                project = await lifecycle.start_attempt(
+                    session, project_id, generation, job_try=job_try
+                )
+            if project is None:
+                _log.info("job.nothing_to_do", generation=generation)
+                return "skipped"
+            structlog.contextvars.bind_contextvars(attempt=project.attempts)
+            if project.attempts > state.config.max_attempts:
+                await _fail(session, project, _exhausted(project, state.config.max_attempts))
+                return "failed"
+            await lifecycle.note_create_requested(session, project)
+            await session.flush()
+            spec, claim_since = await _spec_of(session, project)
+            ciphertexts = await repository.pending_secret_values(session, project.id)
+        secrets = {name: state.cipher.decrypt(value) for name, value in ciphertexts.items()}
+        _log.info("job.attempt_started", secrets=len(secrets))
         result = await state.provisioner.provision(spec, secrets, claim_since=claim_since)
-    except (GitHubError, ProvisioningError) as exc:
-        return await _handle_failure(state, project_id, exc)
-    except Exception as exc:  # a bug must not leave the project hanging
-        _log.exception("job.unexpected_error")
-        return await _handle_failure(state, project_id, _Unexpected(exc))
+    except Exception as exc:  # every failure is classified; a bug must not leave it hanging
+        failure = classify(exc)
+        if failure.code == InternalError.code:
+            _log.exception("job.unexpected_error")
+        outcomes = exc.outcomes if isinstance(exc, SecretsIncomplete) else None
+        return await _handle_failure(state, project_id, failure, outcomes)
     return await _finish(state, project_id, result)
 
 
@@ -140,17 +117,24 @@ async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult)
     return "ready"
 
 
-async def _handle_failure(state: WorkerState, project_id: UUID, failure: _Failure) -> str:
+async def _handle_failure(
+    state: WorkerState,
+    project_id: UUID,
+    failure: Failure,
+    outcomes: Mapping[str, SecretOutcome] | None,
+) -> str:
     config = state.config
+    if failure.code == DatabaseUnavailable.code:
+        return _retry_unrecorded(failure, config.backoff_base_s)
     async with session_scope(state.sessionmaker) as session:
         project = await _locked_in_progress(session, project_id)
         if project is None:
             return "skipped"
-        if isinstance(failure, SecretsIncomplete):
+        if outcomes is not None:
             await repository.record_secret_outcomes(
                 session,
                 project.id,
-                {n: (o.state, o.code, o.message) for n, o in failure.outcomes.items()},
+                {n: (o.state, o.code, o.message) for n, o in outcomes.items()},
             )
         if not failure.transient:
             await _fail(session, project, failure)
@@ -182,22 +166,19 @@ async def _locked_in_progress(session: AsyncSession, project_id: UUID) -> Projec
     return project
 
 
-class _Exhausted:
-    code = "tries_exhausted"
-    transient = False
-    retry_after = None
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
-def _exhausted(project: Project, limit: int, last: _Failure | None = None) -> _Exhausted:
+def _exhausted(project: Project, limit: int, last: Failure | None = None) -> Failure:
     code = last.code if last is not None else project.last_error_code
     text = last.message if last is not None else project.last_error_message
     cause = f": last error {code}: {text}" if code else ""
-    return _Exhausted(f"gave up after {limit} attempts{cause}")
+    return TriesExhausted(f"gave up after {limit} attempts{cause}").failure()
 
 
-async def _fail(session: AsyncSession, project: Project, failure: _Failure) -> None:
+def _retry_unrecorded(failure: Failure, base_s: float) -> str:
+    """PostgreSQL is away: nothing can be recorded, so try again soon without a trace."""
+    _log.warning("job.database_unavailable", error=failure.message)
+    raise Retry(defer=timedelta(seconds=base_s))
+
+
+async def _fail(session: AsyncSession, project: Project, failure: Failure) -> None:
     await lifecycle.mark_failed(session, project, code=failure.code, message=failure.message)
     _log.error("job.failed", code=failure.code, error=failure.message)

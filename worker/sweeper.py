@@ -12,10 +12,10 @@ from typing import Any
 
 import structlog
 from arq.connections import ArqRedis
-from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
+from arq.jobs import Job, JobStatus
 
 from shared.db.engine import session_scope
-from shared.jobs import enqueue_provision, provision_job_id
+from shared.jobs import discard_result, enqueue_provision, provision_job_id
 from shared.projects import lifecycle, repository
 from worker.context import queue_of, state_of
 
@@ -25,9 +25,11 @@ SWEEP_BATCH = 500
 _log = structlog.get_logger("worker.sweeper")
 
 
+_ALIVE = frozenset({JobStatus.deferred, JobStatus.queued, JobStatus.in_progress})
+
+
 async def _job_alive(queue: ArqRedis, job_id: str) -> bool:
-    exists = await queue.exists(job_key_prefix + job_id, in_progress_key_prefix + job_id)
-    return bool(exists)
+    return await Job(job_id, queue).status() in _ALIVE
 
 
 async def sweep_unfinished(ctx: dict[str, Any]) -> int:
@@ -48,7 +50,7 @@ async def sweep_unfinished(ctx: dict[str, Any]) -> int:
                 continue
             # A finished job whose project is still unfinished leaves a result behind
             # that would make arq refuse the same job id.
-            await queue.delete(result_key_prefix + job_id)
+            await discard_result(queue, job_id)
             if await enqueue_provision(queue, project_id, generation):
                 await lifecycle.note_requeued(session, project, by="sweeper")
                 requeued += 1

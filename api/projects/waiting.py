@@ -18,11 +18,11 @@ from functools import partial
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth import Action, Principal, authorize
 from api.changes import ProjectChanges
 from api.conditional import if_none_match_matches
-from api.projects.service import ProjectResult, get_project, project_not_found, project_result
+from shared.auth.principal import Action, Principal, authorize
 from shared.projects import repository
+from shared.projects.service import ProjectResult, get_project, project_not_found, project_result
 
 __all__ = ["MAX_WAIT_S", "wait_for_change"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -9,7 +10,7 @@ from sqlalchemy import DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["NAMING_CONVENTION", "Base"]
+__all__ = ["NAMING_CONVENTION", "Base", "one_of"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -28,3 +29,8 @@ class Base(DeclarativeBase):
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSONB,
     }
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """SQL for a CHECK constraint: ``column`` holds one of ``values``."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"

@@ -15,29 +15,27 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from shared.db.engine import DatabaseSettings, normalize_database_url
+from shared.settings import normalize_database_url
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "downgrade_to_base", "upgrade_to_head"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def alembic_config(url: str | None = None) -> Config:
-    """An Alembic config for ``url`` (default: ``DATABASE_URL``), independent of the cwd."""
+def alembic_config(url: str) -> Config:
+    """An Alembic config for the database at ``url``, independent of the cwd."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["database_url"] = (
-        normalize_database_url(url) if url else DatabaseSettings().database_url
-    )
+    config.attributes["database_url"] = normalize_database_url(url)
     return config
 
 
-def upgrade_to_head(url: str | None = None) -> None:
-    """Migrate the database at ``url`` (default: ``DATABASE_URL``) to the newest revision."""
+def upgrade_to_head(url: str) -> None:
+    """Migrate the database at ``url`` to the newest revision."""
     _outside_event_loop(lambda: command.upgrade(alembic_config(url), "head"))
 
 
-def downgrade_to_base(url: str | None = None) -> None:
+def downgrade_to_base(url: str) -> None:
     """Undo every migration: the database at ``url`` is left without our tables."""
     _outside_event_loop(lambda: command.downgrade(alembic_config(url), "base"))
 

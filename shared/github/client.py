@@ -21,6 +21,7 @@ import httpx
 import structlog
 
 from shared.github.app_jwt import AppJWT
+from shared.github.config import GitHubConfig
 from shared.github.errors import (
     GitHubConfigError,
     GitHubTransportError,
@@ -31,7 +32,6 @@ from shared.github.errors import (
 from shared.github.models import ActionsPublicKey, Installation, RepoFile, Repository
 from shared.github.sealed_box import seal_secret
 from shared.github.token_cache import InstallationToken, TokenCache
-from shared.settings import GitHubSettings
 
 __all__ = ["API_VERSION", "GitHubClient"]
 
@@ -58,29 +58,29 @@ class GitHubClient:
 
     def __init__(
         self,
-        settings: GitHubSettings,
+        config: GitHubConfig,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         write_interval_s: float = 1.0,
     ) -> None:
-        self._settings = settings
+        self._config = config
         self._clock = clock
         self._sleep = sleep
         self._http = httpx.AsyncClient(
-            base_url=settings.api_url,
+            base_url=config.api_url,
             headers={
-                "User-Agent": settings.user_agent,
+                "User-Agent": config.user_agent,
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": API_VERSION,
             },
-            timeout=httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s)),
+            timeout=httpx.Timeout(config.timeout_s, connect=min(5.0, config.timeout_s)),
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
             transport=transport,
             follow_redirects=False,
         )
-        self._jwt = AppJWT(settings.require_app_id(), settings.private_key, clock=clock)
+        self._jwt = AppJWT(config.app_id, config.private_key, clock=clock)
         self._installation: Installation | None = None
         self._installation_lock = asyncio.Lock()
         self._tokens = TokenCache(self._mint_cached_token, clock=clock)
@@ -220,7 +220,7 @@ class GitHubClient:
             return self._installation
 
     async def _find_installation(self) -> Installation:
-        org = self._settings.org
+        org = self._config.org
         if org:
             try:
                 response = await self.request("GET", f"/orgs/{_seg(org)}/installation", auth="app")

@@ -5,7 +5,8 @@ place that turns an HTTP answer into an error. Every error says whether
 trying again later can help (``transient``) and carries a stable ``code``
 that the worker stores and ops read.
 
-    GitHubError                      code                    transient
+                                     code                    transient
+    GitHubError                      github_error            (base)
     ├── GitHubTransportError         github_unreachable      yes
     ├── GitHubConfigError            github_config           no
     └── GitHubHTTPError              github_http_error       no
@@ -14,10 +15,10 @@ that the worker stores and ops read.
         ├── Forbidden (403)          github_forbidden        no
         ├── RateLimited (403, 429)   github_rate_limited     yes (retry_after)
         ├── NotFound (404)           github_not_found        no
-        │   └── RepositoryNotYetVisible                      yes
+        │   └── RepositoryNotYetVisible github_repo_not_yet_visible yes
         ├── Conflict (409)           github_conflict         no
         ├── ValidationFailed (422)   github_validation_failed no
-        │   └── RepositoryNameTaken  repo_name_taken         no
+        │   └── RepositoryNameTaken  github_name_exists      no
         └── ServerError (5xx)        github_server_error     yes
 """
 
@@ -168,7 +169,7 @@ class ValidationFailed(GitHubHTTPError):
 class RepositoryNameTaken(ValidationFailed):
     """422: a repository with this name already exists on the account."""
 
-    code = "repo_name_taken"
+    code = "github_name_exists"
 
 
 class ServerError(GitHubHTTPError):

@@ -24,8 +24,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.models import UNFINISHED_STATUSES, Project, ProjectStatus
 from shared.projects import repository
+from shared.projects.models import UNFINISHED_STATUSES, Project, ProjectStatus
 
 __all__ = [
     "IdempotencyKeyTaken",

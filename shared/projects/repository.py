@@ -14,9 +14,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.models import (
+from shared.projects.models import (
     UNFINISHED_STATUSES,
-    ApiToken,
     Project,
     ProjectEvent,
     ProjectSecret,
@@ -30,10 +29,8 @@ __all__ = [
     "add_event",
     "add_secrets",
     "find_by_idempotency_key",
-    "find_token",
     "get_project",
     "insert_project",
-    "insert_token",
     "list_events",
     "list_projects",
     "pending_secret_values",
@@ -232,20 +229,6 @@ async def secret_states_of(
     for project_id, name, state in await session.execute(stmt):
         found[project_id].append((name, state))
     return found
-
-
-async def insert_token(session: AsyncSession, token_hash: str, role: str, subject: str) -> ApiToken:
-    """Store a token by its hash (see :func:`shared.crypto.hash_api_token`)."""
-    token = ApiToken(token_hash=token_hash, role=str(role), subject=subject)
-    session.add(token)
-    await session.flush()
-    return token
-
-
-async def find_token(session: AsyncSession, token_hash: str) -> ApiToken | None:
-    """The token with this hash, unless it is revoked."""
-    stmt = select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def stale_unfinished(

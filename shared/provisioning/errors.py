@@ -1,36 +1,14 @@
-"""Provisioning failures that are not a single GitHub answer.
-
-They share the interface of :class:`shared.github.errors.GitHubError`
-(``code``, ``transient``, ``retry_after``, ``message``) so the worker treats
-both alike.
-"""
+"""Provisioning failures that are not a single GitHub answer (see :mod:`shared.errors`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
 
-if TYPE_CHECKING:
-    from shared.provisioning.secret_rules import SecretProblem
-    from shared.provisioning.steps import SecretOutcome
+from shared.errors import ProvisioningError
+from shared.provisioning.secret_rules import SecretProblem
+from shared.provisioning.values import SecretOutcome
 
-__all__ = ["NameTakenByOther", "ProvisioningError", "SecretsIncomplete", "SecretsRejected"]
-
-
-class ProvisioningError(Exception):
-    """Base of provisioning failures."""
-
-    code: ClassVar[str] = "provisioning_failed"
-
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
-
-    @property
-    def retry_after(self) -> float | None:
-        """Seconds to wait before trying again, when known."""
-        return None
+__all__ = ["NameTakenByOther", "SecretsIncomplete", "SecretsRejected"]
 
 
 class NameTakenByOther(ProvisioningError):
@@ -72,10 +50,6 @@ class SecretsIncomplete(ProvisioningError):
         retry_after: float | None = None,
     ) -> None:
         missing = sorted(n for n, o in outcomes.items() if o.state != "set")
-        super().__init__(f"secrets not set: {', '.join(missing)}", transient=transient)
+        super().__init__(f"secrets not set: {', '.join(missing)}", retry_after=retry_after)
+        self.transient = transient
         self.outcomes = dict(outcomes)
-        self._retry_after = retry_after
-
-    @property
-    def retry_after(self) -> float | None:
-        return self._retry_after

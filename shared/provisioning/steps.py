@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Literal, TypeVar
-from uuid import UUID
+from typing import TypeVar
 
 import structlog
 
@@ -31,79 +29,24 @@ from shared.github.errors import (
     RepositoryNameTaken,
     RepositoryNotYetVisible,
 )
-from shared.github.models import RepoFile, Repository
+from shared.github.models import Repository
 from shared.provisioning.errors import NameTakenByOther, SecretsIncomplete, SecretsRejected
-from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in, render_project_file
+from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in
 from shared.provisioning.secret_rules import check_secrets
+from shared.provisioning.values import (
+    EnsuredRepository,
+    ProjectSpec,
+    ProvisionResult,
+    SecretOutcome,
+)
 
-__all__ = [
-    "DEFAULT_VISIBILITY_DELAYS_S",
-    "EnsuredRepository",
-    "ProjectSpec",
-    "ProvisionResult",
-    "Provisioner",
-    "SecretOutcome",
-]
+__all__ = ["DEFAULT_VISIBILITY_DELAYS_S", "Provisioner"]
 
 DEFAULT_VISIBILITY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
 """Waits between tries while a new repository still answers 404 (PrairieLearn's fix)."""
 CLAIM_CLOCK_SKEW = timedelta(minutes=2)
 _log = structlog.get_logger("shared.provisioning")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ProjectSpec:
-    """What provisioning needs to know about a project (never secret values)."""
-
-    id: UUID
-    display_name: str
-    repo_name: str
-    description: str | None = None
-    owner: str | None = None
-    config: Mapping[str, Any] = field(default_factory=dict)
-    secret_names: Sequence[str] = ()
-
-    def project_file(self) -> bytes:
-        """The ``.project.yaml`` this project's repository must hold."""
-        return render_project_file(
-            project_id=self.id,
-            name=self.display_name,
-            description=self.description,
-            owner=self.owner,
-            config=self.config,
-            secret_names=self.secret_names,
-        )
-
-
-@dataclass(frozen=True)
-class EnsuredRepository:
-    """The repository the project now has, and how we got it."""
-
-    repository: Repository
-    created: bool
-    """True when this call created it (expect GitHub's post-creation 404s)."""
-    project_file: RepoFile | None = None
-    """``.project.yaml`` as read while adopting; ``None`` when absent or not read."""
-
-
-@dataclass(frozen=True)
-class SecretOutcome:
-    """What happened to one secret."""
-
-    state: Literal["set", "failed", "pending"]
-    code: str | None = None
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class ProvisionResult:
-    """Everything :meth:`Provisioner.provision` did."""
-
-    repository: Repository
-    created: bool
-    file_committed: bool
-    secrets: Mapping[str, SecretOutcome]
 
 
 class Provisioner:

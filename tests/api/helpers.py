@@ -10,8 +10,8 @@ from arq.connections import ArqRedis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.models import Project, ProjectSecret
 from shared.projects import lifecycle, repository
+from shared.projects.models import Project, ProjectSecret
 from tests.db.helpers import FakeRepo
 
 PROJECT_KEYS = {

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 from arq.connections import ArqRedis
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.deps import JobsDep, SessionDep
-from api.errors import ApiError
-from api.main import create_app
+from api.app import create_app
+from api.deps import JobsDep, Resources, SessionDep
+from cli.resources import api_resources
+from shared.auth import repository as token_repository
+from shared.auth.models import ApiToken
 from shared.crypto import SecretsCipher, generate_secrets_key
-from shared.db.models import ApiToken
-from shared.errors import ConfigError
-from shared.projects import repository
+from shared.errors import ConfigError, RequestRejected
+from shared.settings import (
+    DatabaseSettings,
+    GitHubSettings,
+    RedisSettings,
+    SecretsSettings,
+    Settings,
+)
 from tests.api.helpers import queued_job_ids
 
 
@@ -30,7 +40,7 @@ async def plumbing_client(
     """The app with extra routes that write a row, hold a job, then succeed or fail."""
 
     async def write(session: AsyncSession, jobs: Any) -> None:
-        await repository.insert_token(session, uuid.uuid4().hex, "user", "probe")
+        await token_repository.insert_token(session, uuid.uuid4().hex, "user", "probe")
         jobs.add(uuid.UUID(int=1), 1)
 
     @api_app.post("/_test/ok")
@@ -41,7 +51,7 @@ async def plumbing_client(
     @api_app.post("/_test/refused")
     async def refused(session: SessionDep, jobs: JobsDep) -> dict[str, str]:
         await write(session, jobs)
-        raise ApiError(409, "refused", "changed my mind", field="x")
+        raise RequestRejected(409, "refused", "changed my mind", field="x")
 
     @api_app.post("/_test/crash")
     async def crash(session: SessionDep, jobs: JobsDep) -> dict[str, str]:
@@ -110,7 +120,7 @@ async def test_unknown_route_and_wrong_method_use_the_error_shape(
 
 
 def test_openapi_lists_every_error_status_with_the_error_schema() -> None:
-    schema = create_app().openapi()
+    schema = create_app(_unused_resources).openapi()
     expected = {
         ("post", "/api/projects/"): {"202", "400", "401", "403", "409", "415", "422", "500"},
         ("get", "/api/projects"): {"200", "401", "403", "422", "500"},
@@ -140,14 +150,16 @@ def test_openapi_lists_every_error_status_with_the_error_schema() -> None:
     assert create["security"] == [{"HTTPBearer": []}]
 
 
-async def test_lifespan_builds_and_closes_resources_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, database_url: str
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("QUEUE_NAME", f"provisioner-test:{uuid.uuid4().hex}")
-    monkeypatch.setenv("SECRETS_KEY", generate_secrets_key())
-    app = create_app()
+async def test_lifespan_builds_and_closes_resources_from_the_settings(database_url: str) -> None:
+    settings = Settings(
+        database=DatabaseSettings(url=database_url),
+        redis=RedisSettings(
+            url="redis://127.0.0.1:6379/0", queue_name=f"provisioner-test:{uuid.uuid4().hex}"
+        ),
+        secrets=SecretsSettings(key=SecretStr(generate_secrets_key())),
+        github=GitHubSettings(app_id=None),
+    )
+    app = create_app(partial(api_resources, settings))
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -155,15 +167,17 @@ async def test_lifespan_builds_and_closes_resources_from_the_environment(
             ready = await client.get("/readyz")
         assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
         assert isinstance(app.state.resources.cipher, SecretsCipher)
+        assert app.state.resources.changes.listening
     assert not hasattr(app.state, "resources")
 
 
-async def test_lifespan_refuses_to_start_without_a_secrets_key(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("SECRETS_KEY", raising=False)
-    app = create_app()
+async def test_lifespan_refuses_to_start_without_a_secrets_key() -> None:
+    app = create_app(partial(api_resources, Settings(secrets=SecretsSettings(key=None))))
 
     with pytest.raises(ConfigError, match="SECRETS_KEY"):
         async with app.router.lifespan_context(app):
             pass
+
+
+def _unused_resources() -> AbstractAsyncContextManager[Resources]:
+    raise AssertionError("the OpenAPI document needs no resources")

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
 from shared.crypto import SecretsCipher
-from shared.db.models import Project, ProjectSecret
 from shared.jobs import PROVISION_JOB, deserialize
+from shared.projects.models import Project, ProjectSecret
 from tests.api.helpers import (
     PROJECT_KEYS,
     bearer,

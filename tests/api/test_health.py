@@ -8,9 +8,9 @@ import httpx
 import pytest
 from arq.connections import ArqRedis
 
-from api.main import create_app
 from shared.crypto import SecretsCipher
 from shared.db.engine import create_engine, create_sessionmaker
+from tests.api_fixtures import app_serving, resources_for
 
 
 async def test_healthz(api_client: httpx.AsyncClient) -> None:
@@ -42,7 +42,7 @@ async def client_without_postgres(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An app whose database is on a port nothing listens on."""
     engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
-    app = create_app(sessionmaker=create_sessionmaker(engine), queue=api_queue, cipher=api_cipher)
+    app = app_serving(resources_for(create_sessionmaker(engine), api_queue, api_cipher))
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

@@ -10,13 +10,13 @@ import pytest
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.main import create_app
-from api.repo_tokens import DEFAULT_AGENT_PERMISSIONS, RepoTokenMinter
 from sandbox import GitHubSandbox
 from shared.crypto import SecretsCipher
 from shared.github.client import GitHubClient
+from shared.projects.repo_tokens import RepoTokenMinter
+from shared.settings import DEFAULT_AGENT_PERMISSIONS
 from tests.api.helpers import bearer, body, make_ready
-from tests.api_fixtures import ApiTokens
+from tests.api_fixtures import ApiTokens, app_serving, resources_for
 from tests.db.helpers import FakeRepo
 from tests.github_fixtures import ORG
 
@@ -32,9 +32,7 @@ async def minting_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API with a token minter on the sandbox."""
     minter = RepoTokenMinter(github, DEFAULT_AGENT_PERMISSIONS)
-    app = create_app(
-        sessionmaker=db_sessionmaker, queue=api_queue, cipher=api_cipher, tokens=minter
-    )
+    app = app_serving(resources_for(db_sessionmaker, api_queue, api_cipher, tokens=minter))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:

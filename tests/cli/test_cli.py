@@ -26,8 +26,8 @@ def _no_config(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["worker"], 1, "provisioner: configuration: GITHUB_APP_ID is not set"),
-        (["api"], 1, "provisioner: configuration: SECRETS_KEY is not set"),
+        (["worker"], 2, "provisioner: configuration: GITHUB_APP_ID is not set"),
+        (["api"], 2, "provisioner: configuration: SECRETS_KEY is not set"),
         (["tokens", "create", "--role", "root", "--subject", "x"], 2, "--role must be one of"),
         (["tokens", "create", "--role", "ops", "--subject", " "], 2, "--subject must not be empty"),
         (["projects", "list"], 2, "no API token"),

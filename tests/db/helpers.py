@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.models import Project
 from shared.projects import lifecycle
+from shared.projects.models import Project
 
 
 @dataclass(frozen=True)

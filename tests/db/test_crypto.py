@@ -9,13 +9,13 @@ import pytest
 
 from shared.crypto import (
     SecretsCipher,
-    SecretsSettings,
+    cipher_from,
     generate_secrets_key,
     hash_api_token,
-    load_secrets_cipher,
     new_api_token,
 )
-from shared.errors import ConfigError
+from shared.errors import ConfigError, SecretUndecryptable
+from shared.settings import SecretsSettings
 
 
 def test_round_trip_with_unicode() -> None:
@@ -36,7 +36,7 @@ def test_each_encryption_uses_a_fresh_nonce() -> None:
 def test_another_key_cannot_decrypt() -> None:
     sealed = SecretsCipher.from_base64(generate_secrets_key()).encrypt("x")
 
-    with pytest.raises(ConfigError, match="SECRETS_KEY is not the key"):
+    with pytest.raises(SecretUndecryptable, match="SECRETS_KEY is not the key"):
         SecretsCipher.from_base64(generate_secrets_key()).decrypt(sealed)
 
 
@@ -45,7 +45,7 @@ def test_tampered_ciphertext_is_refused() -> None:
     sealed = bytearray(cipher.encrypt("x"))
     sealed[-1] ^= 1
 
-    with pytest.raises(ConfigError, match="cannot be decrypted"):
+    with pytest.raises(SecretUndecryptable, match="cannot be decrypted"):
         cipher.decrypt(bytes(sealed))
 
 
@@ -67,7 +67,7 @@ def test_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     key = generate_secrets_key()
     monkeypatch.setenv("SECRETS_KEY", key)
 
-    sealed = load_secrets_cipher().encrypt("v")
+    sealed = cipher_from(SecretsSettings()).encrypt("v")
 
     assert SecretsCipher.from_base64(key).decrypt(sealed) == "v"
 
@@ -76,14 +76,14 @@ def test_missing_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("SECRETS_KEY", raising=False)
 
     with pytest.raises(ConfigError, match="SECRETS_KEY is not set"):
-        load_secrets_cipher()
-    assert "secrets_key=None" in repr(SecretsSettings())
+        cipher_from(SecretsSettings())
+    assert "key=None" in repr(SecretsSettings())
 
 
 def test_settings_hide_the_key() -> None:
     key = generate_secrets_key()
 
-    assert key not in repr(SecretsSettings(secrets_key=key))
+    assert key not in repr(SecretsSettings(key=key))
 
 
 def test_api_tokens() -> None:

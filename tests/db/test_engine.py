@@ -6,14 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.engine import (
-    DEFAULT_DATABASE_URL,
-    DatabaseSettings,
-    normalize_database_url,
-    session_scope,
-)
-from shared.db.models import ApiToken
-from shared.projects import repository
+from shared.auth import repository as token_repository
+from shared.auth.models import ApiToken
+from shared.db.engine import session_scope
+from shared.settings import DEFAULT_DATABASE_URL, DatabaseSettings, normalize_database_url
 
 
 @pytest.mark.parametrize(
@@ -33,14 +29,14 @@ def test_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
 
     settings = DatabaseSettings()
 
-    assert settings.database_url == "postgresql+asyncpg://svc:pw@db/prov"
+    assert settings.url == "postgresql+asyncpg://svc:pw@db/prov"
     assert "pw" not in repr(settings)
 
 
 def test_default_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
-    assert DatabaseSettings().database_url == DEFAULT_DATABASE_URL
+    assert DatabaseSettings().url == DEFAULT_DATABASE_URL
 
 
 async def _token_count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -52,7 +48,7 @@ async def test_session_scope_commits_on_success(
     db_sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     async with session_scope(db_sessionmaker) as session:
-        await repository.insert_token(session, "h1", "user", "alice")
+        await token_repository.insert_token(session, "h1", "user", "alice")
 
     assert await _token_count(db_sessionmaker) == 1
 
@@ -62,7 +58,7 @@ async def test_session_scope_rolls_back_on_error(
 ) -> None:
     async def insert_then_fail() -> None:
         async with session_scope(db_sessionmaker) as session:
-            await repository.insert_token(session, "h2", "user", "alice")
+            await token_repository.insert_token(session, "h2", "user", "alice")
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):

@@ -10,8 +10,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.models import Project, ProjectEvent, ProjectStatus
 from shared.projects import lifecycle, repository
+from shared.projects.models import Project, ProjectEvent, ProjectStatus
 from tests.db.helpers import FakeRepo, new_project
 
 

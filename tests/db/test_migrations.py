@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Index, text
 
-from shared.db.base import Base
 from shared.db.engine import create_engine
+from shared.db.metadata import metadata
 from shared.db.migrate import downgrade_to_base, upgrade_to_head
 from tests.db_fixtures import temporary_database
 
@@ -51,7 +51,7 @@ async def test_migration_matches_the_models(database_url: str) -> None:
             diff = await connection.run_sync(
                 lambda sync: compare_metadata(
                     MigrationContext.configure(sync, opts={"compare_server_default": True}),
-                    Base.metadata,
+                    metadata,
                 )
             )
             indexes = await connection.execute(
@@ -70,7 +70,7 @@ async def test_migration_matches_the_models(database_url: str) -> None:
 
     assert diff == []
     # Autogenerate compares neither partial-index predicates nor CHECK constraints.
-    for table in Base.metadata.tables.values():
+    for table in metadata.tables.values():
         for index in table.indexes:
             assert isinstance(index, Index)
             definition = index_defs[str(index.name)]

@@ -10,9 +10,10 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth import repository as token_repository
 from shared.crypto import SecretsCipher, generate_secrets_key, hash_api_token, new_api_token
-from shared.db.models import Project, ProjectStatus
 from shared.projects import lifecycle, repository
+from shared.projects.models import Project, ProjectStatus
 from tests.db.helpers import new_project
 
 
@@ -160,19 +161,19 @@ async def test_stale_unfinished_finds_only_forgotten_rows(db_session: AsyncSessi
 
 async def test_tokens_are_found_by_hash_unless_revoked(db_session: AsyncSession) -> None:
     token = new_api_token()
-    stored = await repository.insert_token(db_session, hash_api_token(token), "ops", "carol")
+    stored = await token_repository.insert_token(db_session, hash_api_token(token), "ops", "carol")
     revoked = new_api_token()
-    other = await repository.insert_token(db_session, hash_api_token(revoked), "user", "dave")
+    other = await token_repository.insert_token(db_session, hash_api_token(revoked), "user", "dave")
     other.revoked_at = datetime.now(UTC)
     await db_session.flush()
 
-    found = await repository.find_token(db_session, hash_api_token(token))
+    found = await token_repository.find_token(db_session, hash_api_token(token))
 
     assert found is stored
     assert (found.role, found.subject) == ("ops", "carol")
-    assert await repository.find_token(db_session, hash_api_token(revoked)) is None
-    assert await repository.find_token(db_session, hash_api_token(new_api_token())) is None
-    assert await repository.find_token(db_session, token) is None
+    assert await token_repository.find_token(db_session, hash_api_token(revoked)) is None
+    assert await token_repository.find_token(db_session, hash_api_token(new_api_token())) is None
+    assert await token_repository.find_token(db_session, token) is None
 
 
 async def test_secrets_are_stored_encrypted_and_wiped_once_set(db_session: AsyncSession) -> None:

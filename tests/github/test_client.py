@@ -7,7 +7,7 @@ import pytest
 from sandbox import GitHubSandbox
 from shared.github import errors as e
 from shared.github.client import GitHubClient
-from tests.github_fixtures import ORG, Clock, github_settings
+from tests.github_fixtures import ORG, Clock, github_config
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ async def test_installations_are_paged(
     for n in range(130):
         github_sandbox.add_installation(f"user{n}", account_type="User")
     github_sandbox.add_installation("zeta-org")
-    async with GitHubClient(github_settings(sandbox_url, app_key_pem), clock=clock) as client:
+    async with GitHubClient(github_config(sandbox_url, app_key_pem), clock=clock) as client:
         with pytest.raises(e.GitHubConfigError) as caught:
             await client.installation()
     assert "acme, zeta-org" in str(caught.value)
@@ -41,7 +41,7 @@ async def test_github_org_picks_the_installation(
     sandbox_url: str, app_key_pem: bytes, github_sandbox: GitHubSandbox, clock: Clock
 ) -> None:
     other = github_sandbox.add_installation("zeta-org")
-    settings = github_settings(sandbox_url, app_key_pem, org="zeta-org")
+    settings = github_config(sandbox_url, app_key_pem, org="zeta-org")
     async with GitHubClient(settings, clock=clock) as client:
         assert (await client.installation()).id == other
     assert github_sandbox.count("GET", r"^/app/installations$") == 0
@@ -51,8 +51,8 @@ async def test_no_organization_installation_is_a_config_error(
     sandbox_url: str, app_key_pem: bytes, clock: Clock
 ) -> None:
     for settings in (
-        github_settings(sandbox_url, app_key_pem, org="nowhere"),
-        github_settings(sandbox_url, app_key_pem, app_id="999"),
+        github_config(sandbox_url, app_key_pem, org="nowhere"),
+        github_config(sandbox_url, app_key_pem, app_id="999"),
     ):
         async with GitHubClient(settings, clock=clock) as client:
             with pytest.raises((e.GitHubConfigError, e.Unauthorized)) as caught:
@@ -70,7 +70,7 @@ async def test_wrong_app_key_is_unauthorized(sandbox_url: str, clock: Clock) -> 
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    async with GitHubClient(github_settings(sandbox_url, pem), clock=clock) as client:
+    async with GitHubClient(github_config(sandbox_url, pem), clock=clock) as client:
         with pytest.raises(e.Unauthorized):
             await client.check_credentials()
 
@@ -233,7 +233,7 @@ async def test_rate_faults_and_latency(github: GitHubClient, github_sandbox: Git
 async def test_timeout_is_a_transport_error(
     sandbox_url: str, app_key_pem: bytes, github_sandbox: GitHubSandbox, clock: Clock
 ) -> None:
-    settings = github_settings(sandbox_url, app_key_pem, timeout_s=0.2)
+    settings = github_config(sandbox_url, app_key_pem, timeout_s=0.2)
     async with GitHubClient(settings, clock=clock, write_interval_s=0) as client:
         await client.installation()
         github_sandbox.faults.latency_s = 1.0
@@ -263,7 +263,7 @@ async def test_writes_are_spaced(
     async def record(seconds: float) -> None:
         waits.append(seconds)
 
-    settings = github_settings(sandbox_url, app_key_pem)
+    settings = github_config(sandbox_url, app_key_pem)
     async with GitHubClient(settings, clock=clock, sleep=record, write_interval_s=1.0) as client:
         await client.create_org_repository(ORG, "a")
         await client.get_repository(ORG, "a")

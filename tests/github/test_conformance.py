@@ -23,8 +23,9 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from sandbox import GitHubSandbox
 from sandbox.models import RequestRecord
 from shared.github.client import GitHubClient
-from shared.provisioning.steps import ProjectSpec, Provisioner
-from tests.github_fixtures import ORG, Clock, github_settings
+from shared.provisioning.steps import Provisioner
+from shared.provisioning.values import ProjectSpec
+from tests.github_fixtures import ORG, Clock, github_config
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +119,7 @@ async def test_every_request_the_client_sends_conforms(
     await provisioner.provision(changed, {})  # update with sha
     await github.mint_token(repositories=["conformance"], permissions={"contents": "write"})
     await github.get_actions_public_key(ORG, "conformance", refresh=True)
-    settings = github_settings(sandbox_url, app_key_pem, org=ORG)
+    settings = github_config(sandbox_url, app_key_pem, org=ORG)
     async with GitHubClient(settings, clock=clock, write_interval_s=0) as by_org:
         await by_org.installation()
     methods = {(r.method, re.sub(r"/repos/[^/]+/[^/]+", "/repos/{o}/{r}", r.path))

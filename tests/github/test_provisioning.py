@@ -12,7 +12,8 @@ from shared.github import errors as e
 from shared.github.client import GitHubClient
 from shared.provisioning.errors import NameTakenByOther, SecretsIncomplete, SecretsRejected
 from shared.provisioning.project_file import PROJECT_FILE_PATH
-from shared.provisioning.steps import ProjectSpec, Provisioner
+from shared.provisioning.steps import Provisioner
+from shared.provisioning.values import ProjectSpec
 from tests.github_fixtures import ORG, Clock
 
 pytestmark = pytest.mark.integration

@@ -123,7 +123,7 @@ def test_message_and_errors_are_kept() -> None:
     assert error.message == "Repository creation failed."
     assert error.errors[0]["field"] == "name"
     assert "422" in str(error)
-    assert error.code == "repo_name_taken"
+    assert error.code == "github_name_exists"
 
 
 def test_body_that_is_not_json_still_maps() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.auth import Principal, PrincipalCache
-from shared.db.models import TokenRole
+from shared.auth.models import TokenRole
+from shared.auth.principal import Principal, PrincipalCache
 
 
 def test_entries_expire_after_their_ttl() -> None:

@@ -1,4 +1,4 @@
-"""GitHub settings: a missing or broken key is one clear error at start."""
+"""Settings: read once; a missing or broken value is one clear line naming the variable."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shared.errors import ConfigError
-from shared.settings import load_github_settings
+from shared.settings import load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +20,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_point_at_github(monkeypatch: pytest.MonkeyPatch, app_key_file: Path) -> None:
     monkeypatch.setenv("GITHUB_APP_ID", "42")
     monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY_PATH", str(app_key_file))
-    settings = load_github_settings()
+    settings = load_settings().github.app
     assert settings.api_url == "https://api.github.com"
     assert settings.org is None
     assert settings.private_key.key_size == 2048
@@ -31,7 +31,7 @@ def test_enterprise_url_and_inline_key(monkeypatch: pytest.MonkeyPatch, app_key_
     monkeypatch.setenv("GITHUB_APP_ID", "42")
     monkeypatch.setenv("GITHUB_ORG", "acme")
     monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY", app_key_pem.decode().replace("\n", "\\n"))
-    settings = load_github_settings()
+    settings = load_settings().github.app
     assert settings.api_url == "https://ghe.example.com/api/v3"
     assert settings.org == "acme"
 
@@ -55,6 +55,36 @@ def test_configuration_errors_are_one_line(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as caught:
-        load_github_settings()
+        load_settings(require_github=True)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", ""),
+        ("DB_POOL_SIZE", "zero"),
+        ("QUEUE_NAME", ""),
+        ("WORKER_MAX_ATTEMPTS", "0"),
+        ("WORKER_POLL_DELAY_S", "soon"),
+        ("API_PORT", "70000"),
+        ("AGENT_TOKEN_PERMISSIONS", '{"contents": "everything"}'),
+        ("LOG_LEVEL", "chatty"),
+        ("LOG_FORMAT", "xml"),
+    ],
+)
+def test_every_section_names_the_variable_at_fault(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_no_app_is_fine_for_the_api_and_an_error_for_the_worker() -> None:
+    assert not load_settings().github.configured
+    with pytest.raises(ConfigError, match="GITHUB_APP_ID is not set"):
+        load_settings(require_github=True)

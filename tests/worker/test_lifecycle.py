@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from sandbox import GitHubSandbox
+from shared.crypto import SecretsCipher, generate_secrets_key
 from shared.db.engine import session_scope
 from shared.jobs import enqueue_provision
 from shared.projects import lifecycle, repository
@@ -90,7 +93,7 @@ async def test_our_existing_repository_is_adopted(
         project = await repository.get_project(session, project_id)
         assert project is not None
         names = [n for n, _ in await repository.secret_states(session, project_id)]
-    from shared.provisioning.steps import ProjectSpec
+    from shared.provisioning.values import ProjectSpec
 
     spec = ProjectSpec(
         id=project.id, display_name=project.name, repo_name=project.repo_name,
@@ -197,3 +200,22 @@ async def test_secret_refused_by_github_is_reported(
     assert rows["GOOD"] == ("set", None)
     assert rows["BAD"][0] == "failed"
     assert rows["BAD"][1] is not None  # kept encrypted so an ops retry can send it
+
+
+async def test_a_secret_the_key_cannot_decrypt_fails_the_project_once(
+    harness: WorkerHarness, github_sandbox: GitHubSandbox
+) -> None:
+    """A decrypt failure is classified like any other: recorded with its own code, no loop."""
+    project_id = await harness.create(secrets={"API_KEY": "k1"})
+    other_key = SecretsCipher.from_base64(generate_secrets_key())
+    harness.state = dataclasses.replace(harness.state, cipher=other_key)
+
+    await harness.run()
+
+    project = await harness.project(project_id)
+    assert project.status == "repo_failed"
+    assert project.last_error_code == "secret_undecryptable"
+    assert "SECRETS_KEY" in (project.last_error_message or "")
+    assert project.attempts == 1
+    assert (await harness.events(project_id))[-1] == "failed"
+    assert github_sandbox.repositories == []  # nothing was asked of GitHub

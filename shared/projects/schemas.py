@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.db.models import Project, ProjectEvent, ProjectStatus, SecretState
+from shared.projects.models import Project, ProjectEvent, ProjectStatus, SecretState
 
 __all__ = [
     "MAX_DESCRIPTION_LENGTH",

@@ -1,4 +1,4 @@
-"""``/api/projects``: thin endpoints over :mod:`api.projects.service`."""
+"""``/api/projects``: thin endpoints over :mod:`shared.projects.service`."""
 
 from __future__ import annotations
 
@@ -16,17 +16,17 @@ from api.deps import (
     ResourcesDep,
     SessionDep,
 )
-from api.errors import ApiError
-from api.projects import service
+from api.errors import error_responses
 from api.projects.waiting import MAX_WAIT_S, wait_for_change
-from api.schemas import EventPage, ProjectCreate, ProjectOut, ProjectPage, RepoTokenOut
-from shared.db.models import ProjectStatus
+from shared.projects import repo_tokens, service
+from shared.projects.models import ProjectStatus
+from shared.projects.schemas import EventPage, ProjectCreate, ProjectOut, ProjectPage, RepoTokenOut
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
-_READ_ERRORS = ApiError.responses(401, 403, 404, 422, 500)
+_READ_ERRORS = error_responses(401, 403, 404, 422, 500)
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not Modified: the `If-None-Match` ETag is current"}
 }
@@ -50,7 +50,7 @@ def _location(project_id: uuid.UUID) -> str:
     "/",
     status_code=202,
     response_model=ProjectOut,
-    responses=ApiError.responses(400, 401, 403, 409, 415, 422, 500),
+    responses=error_responses(400, 401, 403, 409, 415, 422, 500),
     summary="Create a project; its repository is made in the background",
 )
 async def create_project(
@@ -88,7 +88,7 @@ router.add_api_route(
 @router.get(
     "",
     response_model=ProjectPage,
-    responses=ApiError.responses(401, 403, 422, 500),
+    responses=error_responses(401, 403, 422, 500),
     summary="List projects, newest first",
 )
 async def list_projects(
@@ -177,7 +177,7 @@ async def list_project_events(
     "/{project_id}/token",
     status_code=201,
     response_model=RepoTokenOut,
-    responses=ApiError.responses(401, 403, 404, 409, 422, 500, 502, 503),
+    responses=error_responses(401, 403, 404, 409, 422, 500, 502, 503),
     summary="A GitHub token for this project's repository only",
 )
 async def mint_repo_token(
@@ -190,14 +190,14 @@ async def mint_repo_token(
     """The owner or a ``service`` token gets a fresh installation token narrowed to the
     project's repository and the configured permissions (1 hour at most)."""
     response.headers["Cache-Control"] = "no-store"
-    return await service.mint_repo_token(session, resources.tokens, principal, project_id)
+    return await repo_tokens.mint_repo_token(session, resources.tokens, principal, project_id)
 
 
 @router.post(
     "/{project_id}/retry",
     status_code=202,
     response_model=ProjectOut,
-    responses=ApiError.responses(401, 403, 404, 409, 422, 500),
+    responses=error_responses(401, 403, 404, 409, 422, 500),
     summary="Ops: provision a failed or stuck project again",
 )
 async def retry_project(

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from shared.auth import repository as token_repository
 from shared.crypto import hash_api_token, new_api_token
 from shared.db.engine import create_engine, create_sessionmaker, session_scope
-from shared.projects import repository
 
 __all__ = ["issue_api_token"]
 
 
-async def issue_api_token(database_url: str | None, *, role: str, subject: str) -> str:
-    """Create a token for ``subject`` with ``role`` in the database at ``database_url``
-    (default: ``DATABASE_URL``); returns the token itself, which is never stored."""
+async def issue_api_token(database_url: str, *, role: str, subject: str) -> str:
+    """Create a token for ``subject`` with ``role`` in the database at ``database_url``;
+    returns the token itself, which is never stored."""
     token = new_api_token()
     engine = create_engine(database_url)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
-            await repository.insert_token(session, hash_api_token(token), role, subject)
+            await token_repository.insert_token(session, hash_api_token(token), role, subject)
     finally:
         await engine.dispose()
     return token

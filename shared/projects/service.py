@@ -1,7 +1,7 @@
 """What the projects endpoints do: create, show, list, history and retry.
 
 Functions take the request's session and never commit (the caller owns the
-transaction); jobs go to :class:`~api.outbox.PendingJobs`, enqueued after the commit.
+transaction); jobs go to :class:`~shared.outbox.PendingJobs`, enqueued after the commit.
 
 Idempotent create: a request with a client ``id`` or an ``Idempotency-Key``
 stores an HMAC of its canonical body (secrets included, plaintext never
@@ -22,28 +22,25 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Action, Principal, authorize
-from api.cursors import (
+from shared.auth.principal import Action, Principal, authorize
+from shared.crypto import SecretsCipher
+from shared.errors import RequestRejected
+from shared.outbox import PendingJobs
+from shared.projects import lifecycle, repository
+from shared.projects.cursors import (
     decode_event_cursor,
     decode_project_cursor,
     encode_event_cursor,
     encode_project_cursor,
 )
-from api.errors import ApiError
-from api.outbox import PendingJobs
-from api.repo_tokens import RepoTokenMinter
-from api.schemas import (
+from shared.projects.models import Project, ProjectStatus
+from shared.projects.schemas import (
     EventOut,
     EventPage,
     ProjectCreate,
     ProjectOut,
     ProjectPage,
-    RepoTokenOut,
 )
-from shared.crypto import SecretsCipher
-from shared.db.models import Project, ProjectStatus
-from shared.github.errors import GitHubError
-from shared.projects import lifecycle, repository
 from shared.provisioning.repo_name import InvalidRepositoryName, repository_name
 from shared.provisioning.secret_rules import check_secrets
 
@@ -55,11 +52,11 @@ __all__ = [
     "get_project",
     "list_events",
     "list_projects",
-    "mint_repo_token",
     "project_not_found",
     "project_result",
     "request_fingerprint",
     "retry_project",
+    "visible_project",
 ]
 
 MAX_CONFIG_BYTES = 64 * 1024
@@ -169,7 +166,7 @@ async def get_project(
 ) -> ProjectResult:
     """The project, if the caller may see it (404 otherwise)."""
     authorize(principal, Action.READ)
-    return await project_result(session, await _visible(session, principal, project_id))
+    return await project_result(session, await visible_project(session, principal, project_id))
 
 
 async def list_projects(
@@ -206,7 +203,7 @@ async def list_events(
 ) -> EventPage:
     """The project's history, oldest first, one page after ``cursor``."""
     authorize(principal, Action.READ)
-    await _visible(session, principal, project_id)
+    await visible_project(session, principal, project_id)
     after_id = decode_event_cursor(cursor) if cursor else None
     events = await repository.list_events(session, project_id, limit=limit + 1, after_id=after_id)
     page = events[:limit]
@@ -227,7 +224,7 @@ async def retry_project(
     try:
         outcome = await lifecycle.request_retry(session, project, actor=principal.subject)
     except lifecycle.TransitionNotAllowed as exc:
-        raise ApiError(
+        raise RequestRejected(
             409, "not_retryable", f"a project in status {exc.status} cannot be retried"
         ) from None
     except lifecycle.RepoNameInUse as exc:
@@ -245,7 +242,9 @@ async def project_result(
     return ProjectResult(ProjectOut.build(project, states), etag(project), replayed)
 
 
-async def _visible(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> Project:
+async def visible_project(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> Project:
     project = await repository.get_project(session, project_id)
     if project is None or not principal.can_see(project):
         raise project_not_found(project_id)
@@ -271,7 +270,9 @@ async def _stored(
     if stored is None and project_id is not None:
         stored = await repository.get_project(session, project_id)
         if stored is not None and stored.owner != principal.subject:
-            raise ApiError(409, "id_in_use", "another project already has this id", field="id")
+            raise RequestRejected(
+                409, "id_in_use", "another project already has this id", field="id"
+            )
     if stored is None:
         return None
     if stored.request_fingerprint != fingerprint:
@@ -281,9 +282,9 @@ async def _stored(
     return stored
 
 
-def _reused(field: str | None) -> ApiError:
+def _reused(field: str | None) -> RequestRejected:
     what = "id" if field else "Idempotency-Key"
-    return ApiError(
+    return RequestRejected(
         409,
         "idempotency_conflict",
         f"this {what} was already used for a different request body; "
@@ -296,11 +297,11 @@ def _repo_name(name: str) -> str:
     try:
         return repository_name(name)
     except InvalidRepositoryName as exc:
-        raise ApiError(422, "invalid_name", str(exc), field="name") from None
+        raise RequestRejected(422, "invalid_name", str(exc), field="name") from None
 
 
-def _name_taken(repo_name: str) -> ApiError:
-    return ApiError(
+def _name_taken(repo_name: str) -> RequestRejected:
+    return RequestRejected(
         409,
         "repo_name_in_use",
         f"another project already uses the repository name {repo_name!r}; choose another name",
@@ -308,8 +309,8 @@ def _name_taken(repo_name: str) -> ApiError:
     )
 
 
-def project_not_found(project_id: uuid.UUID) -> ApiError:
-    return ApiError(404, "not_found", f"no project {project_id}")
+def project_not_found(project_id: uuid.UUID) -> RequestRejected:
+    return RequestRejected(404, "not_found", f"no project {project_id}")
 
 
 def _split_secrets(
@@ -322,7 +323,7 @@ def _split_secrets(
     if nested is None:
         return rest, merged
     if not isinstance(nested, dict):
-        raise ApiError(
+        raise RequestRejected(
             422,
             "validation_error",
             "config.secrets must be an object of NAME: value",
@@ -330,11 +331,11 @@ def _split_secrets(
         )
     for name, value in nested.items():
         if not isinstance(value, str):
-            raise ApiError(
+            raise RequestRejected(
                 422, "validation_error", "secret values must be strings", f"config.secrets.{name}"
             )
         if name in merged:
-            raise ApiError(
+            raise RequestRejected(
                 422,
                 "duplicate_secret",
                 f"secret {name} is given both in secrets and in config.secrets",
@@ -347,7 +348,7 @@ def _split_secrets(
 def _check_config(config: Mapping[str, Any]) -> None:
     size = len(json.dumps(config, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     if size > MAX_CONFIG_BYTES:
-        raise ApiError(
+        raise RequestRejected(
             422,
             "validation_error",
             f"config is {size} bytes as JSON; at most {MAX_CONFIG_BYTES} are allowed",
@@ -360,58 +361,4 @@ def _check_secrets(secrets: Mapping[str, str]) -> None:
     if problems:
         first = problems[0]
         field = f"secrets.{first.name}" if first.name is not None else "secrets"
-        raise ApiError(422, "invalid_secret", first.message, field=field)
-
-
-async def mint_repo_token(
-    session: AsyncSession,
-    minter: RepoTokenMinter | None,
-    principal: Principal,
-    project_id: uuid.UUID,
-) -> RepoTokenOut:
-    """A fresh token for the project's repository only (event ``token_minted``).
-
-    409 until the project is ready (with its status, or its last error when it
-    failed); 503 when no GitHub App is configured; GitHub's refusal is a 502.
-    """
-    authorize(principal, Action.TOKEN)
-    project = await _visible(session, principal, project_id)
-    if project.status == ProjectStatus.REPO_FAILED:
-        raise ApiError(
-            409,
-            "repo_failed",
-            f"the project failed: {project.last_error_code}: {project.last_error_message}",
-        )
-    if project.status != ProjectStatus.READY or not project.repo_full_name:
-        raise ApiError(409, "not_ready", f"the project is {project.status}, not ready yet")
-    if minter is None:
-        raise ApiError(503, "github_not_configured", "no GitHub App is configured on this API")
-    repository_name = project.repo_full_name.split("/", 1)[1]
-    try:
-        token = await minter.mint(repository_name)
-    except GitHubError as exc:
-        log.warning("repo_token.failed", code=exc.code, error=exc.message)
-        headers = {"Retry-After": str(int(exc.retry_after or 5))} if exc.transient else None
-        raise ApiError(
-            503 if exc.transient else 502,
-            exc.code,
-            f"GitHub refused the token: {exc.message}",
-            headers=headers,
-        ) from None
-    await repository.add_event(
-        session,
-        project,
-        "token_minted",
-        {
-            "by": principal.subject,
-            "expires_at": token.expires_at.isoformat(),
-            "permissions": dict(token.permissions),
-        },
-    )
-    log.info("repo_token.minted", repo=project.repo_full_name, by=principal.subject)
-    return RepoTokenOut(
-        token=token.token,
-        expires_at=token.expires_at,
-        repository=project.repo_full_name,
-        permissions=dict(token.permissions),
-    )
+        raise RequestRejected(422, "invalid_secret", first.message, field=field)

@@ -1,4 +1,4 @@
-"""All ORM models: projects, their secrets and events, and API tokens.
+"""The projects domain's ORM models: projects, their secrets and their events.
 
 Status and role values are plain ``text`` columns guarded by CHECK constraints.
 """
@@ -26,21 +26,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.db.base import Base
+from shared.db.base import Base, one_of
 
 __all__ = [
-    "ROLES",
     "SECRET_STATES",
     "STATUSES",
     "UNFINISHED_STATUSES",
-    "ApiToken",
-    "Base",
     "Project",
     "ProjectEvent",
     "ProjectSecret",
     "ProjectStatus",
     "SecretState",
-    "TokenRole",
 ]
 
 
@@ -61,22 +57,9 @@ class SecretState(enum.StrEnum):
     FAILED = "failed"
 
 
-class TokenRole(enum.StrEnum):
-    """What an API token may do."""
-
-    USER = "user"
-    OPS = "ops"
-    SERVICE = "service"
-
-
 STATUSES: tuple[str, ...] = tuple(ProjectStatus)
 UNFINISHED_STATUSES: tuple[str, ...] = (ProjectStatus.PENDING_REPO, ProjectStatus.PROVISIONING)
 SECRET_STATES: tuple[str, ...] = tuple(SecretState)
-ROLES: tuple[str, ...] = tuple(TokenRole)
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 _NOW = func.now()
@@ -126,7 +109,7 @@ class Project(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         UniqueConstraint("owner", "idempotency_key"),
         # A live project owns its repository name (GitHub compares names case-insensitively).
         Index(
@@ -142,7 +125,7 @@ class Project(Base):
         Index(
             "ix_projects_unfinished_updated_at",
             "updated_at",
-            postgresql_where=text(_in("status", UNFINISHED_STATUSES)),
+            postgresql_where=text(one_of("status", UNFINISHED_STATUSES)),
         ),
     )
 
@@ -164,22 +147,7 @@ class ProjectSecret(Base):
 
     project: Mapped[Project] = relationship(back_populates="secrets", lazy="raise")
 
-    __table_args__ = (CheckConstraint(_in("state", SECRET_STATES), name="state"),)
-
-
-class ApiToken(Base):
-    """An API token, stored only as its SHA-256; ``subject`` becomes a project's owner."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    token_hash: Mapped[str] = mapped_column(Text, unique=True)
-    role: Mapped[str] = mapped_column(Text)
-    subject: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(server_default=_NOW)
-    revoked_at: Mapped[datetime | None]
-
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(one_of("state", SECRET_STATES), name="state"),)
 
 
 class ProjectEvent(Base):

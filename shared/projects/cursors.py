@@ -12,7 +12,7 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from datetime import datetime
 from typing import Any
 
-from api.errors import ApiError
+from shared.errors import RequestRejected
 from shared.projects.repository import Cursor
 
 __all__ = [
@@ -31,8 +31,8 @@ def _encode(parts: list[Any]) -> str:
     return urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def _invalid() -> ApiError:
-    return ApiError(
+def _invalid() -> RequestRejected:
+    return RequestRejected(
         422,
         "invalid_cursor",
         "the cursor is not one this API handed out; start again without it",
@@ -58,7 +58,7 @@ def encode_project_cursor(after: Cursor) -> str:
 
 
 def decode_project_cursor(cursor: str) -> Cursor:
-    """``(created_at, id)`` from a projects cursor, or a 422 :class:`ApiError`."""
+    """``(created_at, id)`` from a projects cursor, or a 422 :class:`RequestRejected`."""
     parts = _decode(cursor, _PROJECTS)
     if len(parts) != 2 or not all(isinstance(part, str) for part in parts):
         raise _invalid()
@@ -79,7 +79,7 @@ def encode_event_cursor(after_id: int) -> str:
 
 
 def decode_event_cursor(cursor: str) -> int:
-    """The event id from an events cursor, or a 422 :class:`ApiError`."""
+    """The event id from an events cursor, or a 422 :class:`RequestRejected`."""
     parts = _decode(cursor, _EVENTS)
     if len(parts) != 1 or type(parts[0]) is not int or parts[0] < 0:
         raise _invalid()

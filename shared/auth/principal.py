@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from api.errors import ApiError
-from shared.db.models import Project, TokenRole
+from shared.auth.models import TokenRole
+from shared.errors import RequestRejected
+from shared.projects.models import Project
 
 __all__ = [
     "PRINCIPAL_TTL_S",
@@ -114,13 +115,13 @@ class PrincipalCache:
 def authorize(principal: Principal, action: Action) -> None:
     """Raise 403 unless the principal's role may do ``action``."""
     if principal.role not in _ALLOWED[action]:
-        raise ApiError(
+        raise RequestRejected(
             403,
             "forbidden",
             f"a {principal.role} token may not {action} projects",
         )
 
 
-def not_authenticated(detail: str) -> ApiError:
+def not_authenticated(detail: str) -> RequestRejected:
     """A 401 that tells the client to send a bearer token."""
-    return ApiError(401, "not_authenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+    return RequestRejected(401, "not_authenticated", detail, headers={"WWW-Authenticate": "Bearer"})

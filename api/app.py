@@ -1,0 +1,53 @@
+"""The FastAPI app. :func:`create_app` wires routes and error handlers; it builds nothing.
+
+The resources it serves with come from ``open_resources``, entered by the
+lifespan and left at shutdown: the composition root (``cli/``) passes one that
+builds them from the settings, tests pass one that yields their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from api import health, metrics
+from api.deps import Resources
+from api.errors import install_error_handlers
+from api.projects import endpoints as projects
+from api.request_context import RequestContextMiddleware
+
+__all__ = ["create_app"]
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(open_resources: Callable[[], AbstractAsyncContextManager[Resources]]) -> FastAPI:
+    """The API app, serving with what ``open_resources()`` yields for the app's life."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources() as resources:
+            app.state.resources = resources
+            try:
+                yield
+            finally:
+                del app.state.resources
+
+    app = FastAPI(
+        title="provisioner",
+        summary="Turns 'create a project' into a ready GitHub repository.",
+        version="0.1.0",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(projects.router)
+    return app

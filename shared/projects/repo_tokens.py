@@ -1,0 +1,98 @@
+"""Repository tokens for agents: a fresh installation token narrowed to one repository.
+
+The App's private key stays in this process; the agent gets a token that can
+reach only its project's repository, with only the permissions configured
+(``AGENT_TOKEN_PERMISSIONS``), for at most an hour.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth.principal import Action, Principal, authorize
+from shared.errors import RequestRejected
+from shared.github.client import GitHubClient
+from shared.github.errors import GitHubError
+from shared.github.token_cache import InstallationToken
+from shared.projects import repository
+from shared.projects.models import ProjectStatus
+from shared.projects.schemas import RepoTokenOut
+from shared.projects.service import visible_project
+
+__all__ = ["RepoTokenMinter", "mint_repo_token"]
+
+log = structlog.get_logger(__name__)
+
+
+class RepoTokenMinter:
+    """Mints repository-scoped tokens through the App's client (which its owner closes)."""
+
+    def __init__(self, github: GitHubClient, permissions: Mapping[str, str]) -> None:
+        self.github = github
+        self.permissions = dict(permissions)
+
+    async def mint(self, repository_name: str) -> InstallationToken:
+        """A token for ``repository_name`` (in the App's organization) only."""
+        return await self.github.mint_token(
+            repositories=[repository_name], permissions=self.permissions
+        )
+
+
+async def mint_repo_token(
+    session: AsyncSession,
+    minter: RepoTokenMinter | None,
+    principal: Principal,
+    project_id: uuid.UUID,
+) -> RepoTokenOut:
+    """A fresh token for the project's repository only (event ``token_minted``).
+
+    409 until the project is ready (with its status, or its last error when it
+    failed); 503 when no GitHub App is configured; GitHub's refusal is a 502.
+    """
+    authorize(principal, Action.TOKEN)
+    project = await visible_project(session, principal, project_id)
+    if project.status == ProjectStatus.REPO_FAILED:
+        raise RequestRejected(
+            409,
+            "repo_failed",
+            f"the project failed: {project.last_error_code}: {project.last_error_message}",
+        )
+    if project.status != ProjectStatus.READY or not project.repo_full_name:
+        raise RequestRejected(409, "not_ready", f"the project is {project.status}, not ready yet")
+    if minter is None:
+        raise RequestRejected(
+            503, "github_not_configured", "no GitHub App is configured on this API"
+        )
+    repository_name = project.repo_full_name.split("/", 1)[1]
+    try:
+        token = await minter.mint(repository_name)
+    except GitHubError as exc:
+        log.warning("repo_token.failed", code=exc.code, error=exc.message)
+        headers = {"Retry-After": str(int(exc.retry_after or 5))} if exc.transient else None
+        raise RequestRejected(
+            503 if exc.transient else 502,
+            exc.code,
+            f"GitHub refused the token: {exc.message}",
+            headers=headers,
+        ) from None
+    await repository.add_event(
+        session,
+        project,
+        "token_minted",
+        {
+            "by": principal.subject,
+            "expires_at": token.expires_at.isoformat(),
+            "permissions": dict(token.permissions),
+        },
+    )
+    log.info("repo_token.minted", repo=project.repo_full_name, by=principal.subject)
+    return RepoTokenOut(
+        token=token.token,
+        expires_at=token.expires_at,
+        repository=project.repo_full_name,
+        permissions=dict(token.permissions),
+    )
