@@ -26,7 +26,7 @@ from shared.errors import InternalError, RequestRejected
 
 __all__ = ["ErrorBody", "error_response", "error_responses", "install_error_handlers"]
 
-log = structlog.get_logger(__name__)
+_log = structlog.get_logger(__name__)
 
 _LOCATION_KINDS = frozenset({"body", "query", "path", "header", "cookie"})
 
@@ -114,8 +114,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error(
-        "unhandled error",
+    _log.error(
+        "request.unhandled_error",
         method=request.method,
         path=request.url.path,
         error_type=type(exc).__name__,

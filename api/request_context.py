@@ -18,7 +18,7 @@ __all__ = ["RequestContextMiddleware"]
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
-log = structlog.get_logger(__name__)
+_log = structlog.get_logger(__name__)
 
 
 class RequestContextMiddleware:
@@ -48,8 +48,8 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
+            _log.info(
+                "request.served",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,

@@ -21,7 +21,7 @@ __all__ = ["ENQUEUE_TIMEOUT_S", "PendingJobs"]
 
 ENQUEUE_TIMEOUT_S = 2.0
 
-log = structlog.get_logger(__name__)
+_log = structlog.get_logger(__name__)
 
 
 class PendingJobs:
@@ -48,16 +48,16 @@ class PendingJobs:
                 async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
                     created = await enqueue_provision(queue, project_id, generation)
             except Exception as exc:
-                log.warning(
-                    "enqueue failed; the sweeper will re-enqueue the project",
+                _log.warning(
+                    "job.enqueue_failed",
                     project_id=str(project_id),
                     job_id=job_id,
                     error_type=type(exc).__name__,
                     error=str(exc),
                 )
                 continue
-            log.info(
-                "job enqueued" if created else "job already queued",
+            _log.info(
+                "job.enqueued" if created else "job.already_queued",
                 project_id=str(project_id),
                 job_id=job_id,
             )

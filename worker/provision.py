@@ -30,7 +30,7 @@ from worker.context import WorkerState, state_of
 
 __all__ = ["provision_project"]
 
-_log = structlog.get_logger("worker.provision")
+_log = structlog.get_logger(__name__)
 
 
 async def provision_project(ctx: dict[str, Any], project_id: str) -> str:

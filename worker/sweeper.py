@@ -22,7 +22,7 @@ from worker.context import queue_of, state_of
 __all__ = ["SWEEP_BATCH", "sweep_unfinished"]
 
 SWEEP_BATCH = 500
-_log = structlog.get_logger("worker.sweeper")
+_log = structlog.get_logger(__name__)
 
 
 _ALIVE = frozenset({JobStatus.deferred, JobStatus.queued, JobStatus.in_progress})

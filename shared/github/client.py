@@ -37,7 +37,7 @@ __all__ = ["API_VERSION", "GitHubClient"]
 
 API_VERSION = "2022-11-28"
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_log = structlog.get_logger("shared.github")
+_log = structlog.get_logger(__name__)
 
 Auth = Literal["app", "installation"]
 

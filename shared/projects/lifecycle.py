@@ -34,7 +34,6 @@ __all__ = [
     "RepoNameInUse",
     "TransitionNotAllowed",
     "accept",
-    "job_id",
     "mark_failed",
     "mark_ready",
     "note_create_requested",
@@ -93,11 +92,6 @@ class RepoInfo(Protocol):
     def clone_url(self) -> str: ...
     @property
     def default_branch(self) -> str: ...
-
-
-def job_id(project: Project) -> str:
-    """The arq job id of the project's current generation: one live job per generation."""
-    return f"provision:{project.id}:{project.generation}"
 
 
 def _touch(project: Project) -> None:

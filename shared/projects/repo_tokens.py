@@ -25,7 +25,7 @@ from shared.projects.service import visible_project
 
 __all__ = ["RepoTokenMinter", "mint_repo_token"]
 
-log = structlog.get_logger(__name__)
+_log = structlog.get_logger(__name__)
 
 
 class RepoTokenMinter:
@@ -71,7 +71,7 @@ async def mint_repo_token(
     try:
         token = await minter.mint(repository_name)
     except GitHubError as exc:
-        log.warning("repo_token.failed", code=exc.code, error=exc.message)
+        _log.warning("repo_token.failed", code=exc.code, error=exc.message)
         headers = {"Retry-After": str(int(exc.retry_after or 5))} if exc.transient else None
         raise RequestRejected(
             503 if exc.transient else 502,
@@ -89,7 +89,7 @@ async def mint_repo_token(
             "permissions": dict(token.permissions),
         },
     )
-    log.info("repo_token.minted", repo=project.repo_full_name, by=principal.subject)
+    _log.info("repo_token.minted", repo=project.repo_full_name, by=principal.subject)
     return RepoTokenOut(
         token=token.token,
         expires_at=token.expires_at,

@@ -61,7 +61,7 @@ __all__ = [
 
 MAX_CONFIG_BYTES = 64 * 1024
 
-log = structlog.get_logger(__name__)
+_log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ async def create_project(
         raise
     structlog.contextvars.bind_contextvars(project_id=str(project.id))
     jobs.add(project.id, project.generation)
-    log.info("project accepted", repo_name=repo_name, secrets_count=len(secrets))
+    _log.info("project.accepted", repo_name=repo_name, secrets_count=len(secrets))
     return await project_result(session, project)
 
 
@@ -230,7 +230,7 @@ async def retry_project(
     except lifecycle.RepoNameInUse as exc:
         raise _name_taken(exc.repo_name) from None
     jobs.add(project.id, project.generation)
-    log.info("retry requested", outcome=outcome, generation=project.generation)
+    _log.info("project.retry_requested", outcome=outcome, generation=project.generation)
     return await project_result(session, project)
 
 
@@ -278,7 +278,7 @@ async def _stored(
     if stored.request_fingerprint != fingerprint:
         raise _reused(field)
     structlog.contextvars.bind_contextvars(project_id=str(stored.id))
-    log.info("idempotent create replayed")
+    _log.info("project.create_replayed")
     return stored
 
 

@@ -45,7 +45,7 @@ __all__ = ["DEFAULT_VISIBILITY_DELAYS_S", "Provisioner"]
 DEFAULT_VISIBILITY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
 """Waits between tries while a new repository still answers 404 (PrairieLearn's fix)."""
 CLAIM_CLOCK_SKEW = timedelta(minutes=2)
-_log = structlog.get_logger("shared.provisioning")
+_log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 

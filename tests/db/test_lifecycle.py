@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.jobs import provision_job_id
 from shared.projects import lifecycle, repository
 from shared.projects.models import Project, ProjectEvent, ProjectStatus
 from tests.db.helpers import FakeRepo, new_project
@@ -226,7 +227,7 @@ async def test_mark_failed_is_refused_for_a_ready_project(db_session: AsyncSessi
 async def test_retry_of_a_failed_project_starts_a_new_generation(db_session: AsyncSession) -> None:
     project = await _provisioning(db_session)
     await lifecycle.mark_failed(db_session, project, code="boom", message="no")
-    old_job = lifecycle.job_id(project)
+    old_job = provision_job_id(project.id, project.generation)
 
     outcome = await lifecycle.request_retry(db_session, project, actor="ops:carol")
 
@@ -234,7 +235,8 @@ async def test_retry_of_a_failed_project_starts_a_new_generation(db_session: Asy
     assert project.status == ProjectStatus.PENDING_REPO
     assert (project.generation, project.attempts) == (2, 0)
     assert (project.last_error_code, project.last_error_message) == (None, None)
-    assert lifecycle.job_id(project) == f"provision:{project.id}:2" != old_job
+    new_job = provision_job_id(project.id, project.generation)
+    assert new_job == f"provision:{project.id}:2" != old_job
     event = (await _events(db_session, project))[-1]
     assert (event.kind, event.generation) == ("retry_requested", 2)
     assert event.data == {
