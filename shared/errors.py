@@ -4,7 +4,9 @@ Each class has a stable ``code`` (unique across the project, GitHub's codes
 included: a unit test checks it), says whether trying again can help
 (``transient``) and how long to wait when that is known (``retry_after``),
 carries a sentence for people (``message``) and, for bad input, the ``field``
-at fault. The worker turns any exception into a :class:`Failure` with
+at fault. A pause that is no failure (a long job continuing, a wait for the
+GitHub budget) has ``spends_attempt`` false: the job defers itself and its
+attempt is not counted. The worker turns any exception into a :class:`Failure` with
 :func:`shared.failures.classify`; the API turns a :class:`RequestRejected`
 into its error answer with :attr:`RequestRejected.status`.
 
@@ -12,6 +14,7 @@ into its error answer with :attr:`RequestRejected.status`.
     ├── ConfigError                  config_invalid              the deployment is set up wrongly
     ├── SecretUndecryptable          secret_undecryptable        SECRETS_KEY did not encrypt it
     ├── ProvisioningError            provisioning_failed         (base: a job cannot finish)
+    │   ├── ContinueLater            job_continued               a long job goes on in a fresh one
     │   ├── NameTakenByOther         repo_name_taken             the name is someone else's repo
     │   ├── SecretsRejected          secrets_invalid             GitHub would refuse them
     │   ├── SecretsIncomplete        secrets_incomplete          some secrets were not set
@@ -53,6 +56,7 @@ class Failure:
     transient: bool
     retry_after: float | None = None
     field: str | None = None
+    spends_attempt: bool = True
 
 
 class ProvisionerError(Exception):
@@ -60,6 +64,7 @@ class ProvisionerError(Exception):
 
     code: str = "provisioner_error"
     transient: bool = False
+    spends_attempt: bool = True
 
     def __init__(
         self, message: str, *, field: str | None = None, retry_after: float | None = None
@@ -71,7 +76,14 @@ class ProvisionerError(Exception):
 
     def failure(self) -> Failure:
         """This error as a :class:`Failure`."""
-        return Failure(self.code, self.message, self.transient, self.retry_after, self.field)
+        return Failure(
+            self.code,
+            self.message,
+            self.transient,
+            self.retry_after,
+            self.field,
+            self.spends_attempt,
+        )
 
 
 class ConfigError(ProvisionerError):

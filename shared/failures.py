@@ -24,7 +24,9 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, ProvisionerError):
         return exc.failure()
     if isinstance(exc, GitHubError):
-        return Failure(exc.code, exc.message, exc.transient, exc.retry_after)
+        return Failure(
+            exc.code, exc.message, exc.transient, exc.retry_after, spends_attempt=exc.spends_attempt
+        )
     if isinstance(exc, _DATABASE_DOWN) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):

@@ -1,7 +1,7 @@
 """All configuration: one :class:`Settings`, read from the environment once, at start.
 
 Each section is read with its own prefix, so the variables keep their
-documented names (``DATABASE_URL``, ``GITHUB_APP_ID``, ``WORKER_MAX_ATTEMPTS``...).
+documented names (``DATABASE_URL``, ``GITHUB_APP_ID``, ``WORKER_RETRY_FOR_S``...).
 :func:`load_settings` validates everything, the App key included, and turns
 the first problem into one :class:`~shared.errors.ConfigError` naming the
 variable. Nothing else in the project reads the environment; components get
@@ -201,7 +201,9 @@ class WorkerSettings(BaseSettings):
 
     model_config = _section("WORKER_")
 
-    max_attempts: int = Field(default=8, ge=1, description="Attempts per generation.")
+    retry_for_s: float = Field(
+        default=6 * 3600.0, gt=0, description="Transient failures are retried this long."
+    )
     backoff_base_s: float = Field(default=2.0, gt=0, description="First retry's ceiling.")
     backoff_cap_s: float = Field(default=300.0, gt=0, description="No retry waits longer.")
     job_timeout_s: int = Field(

@@ -114,7 +114,7 @@ async def harness(
     queue = await open_queue(queue_settings)
     cipher = SecretsCipher.from_base64(generate_secrets_key())
     config = WorkerSettings(
-        max_attempts=4, backoff_base_s=0.01, backoff_cap_s=0.02, sweep_grace_s=0,
+        retry_for_s=2.0, backoff_base_s=0.01, backoff_cap_s=0.02, sweep_grace_s=0,
         github_write_interval_s=0,
     )  # fmt: skip
     state = WorkerState(

@@ -1,13 +1,19 @@
 """The provisioning job: one attempt at giving a project its repository.
 
 arq retries only on :class:`arq.worker.Retry`, so this job classifies every
-failure itself: transient ones schedule the next attempt with backoff,
-permanent ones (or the last attempt) fail the project with a code and a
-sentence ops can act on. GitHub is called outside any database transaction.
+failure itself (:func:`shared.failures.classify`): a pause that is no failure
+(waiting for the GitHub budget, a long job continuing) defers the job without
+counting an attempt; transient failures schedule the next attempt with
+backoff for up to ``WORKER_RETRY_FOR_S`` from the generation's first attempt;
+permanent ones fail the project with a code and a sentence ops can act on.
+Each step's outcome is saved as it happens (:mod:`worker.progress`), so an
+attempt resumes where the last one stopped. GitHub is called outside any
+database transaction.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,8 +33,12 @@ from shared.provisioning.errors import SecretsIncomplete
 from shared.provisioning.values import ProjectSpec, ProvisionResult, SecretOutcome
 from worker.backoff import retry_delay
 from worker.context import WorkerState, state_of
+from worker.progress import DatabaseProgress, saved_progress
 
-__all__ = ["provision_project"]
+__all__ = ["JOB_TIME_SHARE", "provision_project"]
+
+JOB_TIME_SHARE = 0.5
+"""Share of ``job_timeout`` one job spends setting secrets before it continues in a fresh one."""
 
 _log = structlog.get_logger(__name__)
 
@@ -48,6 +58,7 @@ async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
 async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UUID) -> str:
     parsed = parse_job_id(job_id)
     generation = parsed[1] if parsed is not None else None
+    started = time.monotonic()
     try:
         async with session_scope(state.sessionmaker) as session:
             project = None
@@ -59,16 +70,26 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
                 _log.info("job.nothing_to_do", generation=generation)
                 return "skipped"
             structlog.contextvars.bind_contextvars(attempt=project.attempts)
-            if project.attempts > state.config.max_attempts:
-                await _fail(session, project, _exhausted(project, state.config.max_attempts))
+            if _retried_too_long(project, state.config.retry_for_s):
+                await _fail(session, project, _exhausted(project, state.config.retry_for_s))
                 return "failed"
             await lifecycle.note_create_requested(session, project)
             await session.flush()
             spec, claim_since = await _spec_of(session, project)
+            progress = saved_progress(project)
             ciphertexts = await repository.pending_secret_values(session, project.id)
         secrets = {name: state.cipher.decrypt(value) for name, value in ciphertexts.items()}
-        _log.info("job.attempt_started", secrets=len(secrets))
-        result = await state.provisioner.provision(spec, secrets, claim_since=claim_since)
+        _log.info(
+            "job.attempt_started", secrets=len(secrets), resumed=progress.repository is not None
+        )
+        result = await state.provisioner.provision(
+            spec,
+            secrets,
+            claim_since=claim_since,
+            progress=progress,
+            sink=DatabaseProgress(state.sessionmaker, project_id, project.generation),
+            deadline=started + state.config.job_timeout_s * JOB_TIME_SHARE,
+        )
     except Exception as exc:  # every failure is classified; a bug must not leave it hanging
         failure = classify(exc)
         if failure.code == InternalError.code:
@@ -136,11 +157,19 @@ async def _handle_failure(
                 project.id,
                 {n: (o.state, o.code, o.message) for n, o in outcomes.items()},
             )
+        if not failure.spends_attempt:
+            delay = max(0.0, failure.retry_after or 0.0)
+            until = datetime.now(UTC) + timedelta(seconds=delay)
+            await lifecycle.record_deferral(
+                session, project, code=failure.code, message=failure.message, until=until
+            )
+            _log.info("job.deferred", code=failure.code, reason=failure.message, defer_s=delay)
+            raise Retry(defer=timedelta(seconds=delay))
         if not failure.transient:
             await _fail(session, project, failure)
             return "failed"
-        if project.attempts >= config.max_attempts:
-            await _fail(session, project, _exhausted(project, config.max_attempts, failure))
+        if _retried_too_long(project, config.retry_for_s):
+            await _fail(session, project, _exhausted(project, config.retry_for_s, failure))
             return "failed"
         delay = retry_delay(
             project.attempts,
@@ -166,11 +195,26 @@ async def _locked_in_progress(session: AsyncSession, project_id: UUID) -> Projec
     return project
 
 
-def _exhausted(project: Project, limit: int, last: Failure | None = None) -> Failure:
+def _retried_too_long(project: Project, retry_for_s: float) -> bool:
+    """Whether this generation has been trying for longer than ``WORKER_RETRY_FOR_S``."""
+    began = project.generation_started_at
+    assert began is None or isinstance(began, datetime), "flush reads now() back"
+    return began is not None and (datetime.now(UTC) - began).total_seconds() > retry_for_s
+
+
+def _exhausted(project: Project, retry_for_s: float, last: Failure | None = None) -> Failure:
     code = last.code if last is not None else project.last_error_code
     text = last.message if last is not None else project.last_error_message
     cause = f": last error {code}: {text}" if code else ""
-    return TriesExhausted(f"gave up after {limit} attempts{cause}").failure()
+    return TriesExhausted(
+        f"gave up after {project.attempts} attempts over {_duration(retry_for_s)}{cause}"
+    ).failure()
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
 def _retry_unrecorded(failure: Failure, base_s: float) -> str:

@@ -375,6 +375,10 @@ class GitHubClient:
         self._public_keys[cache_key] = key
         return key
 
+    def remember_public_key(self, owner: str, repo: str, key: ActionsPublicKey) -> None:
+        """Use ``key`` (read earlier, e.g. by another process) as the repository's secrets key."""
+        self._public_keys[f"{owner}/{repo}".lower()] = key
+
     async def set_actions_secret(self, owner: str, repo: str, name: str, value: str) -> None:
         """Seal ``value`` with the repository's key and store it as secret ``name``.
 

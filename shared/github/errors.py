@@ -57,6 +57,8 @@ class GitHubError(Exception):
 
     code: ClassVar[str] = "github_error"
     transient: ClassVar[bool] = False
+    spends_attempt: ClassVar[bool] = True
+    """False for a pause that is no failure (:class:`WaitForBudget`)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -4,12 +4,12 @@ Every function bumps ``version`` and ``updated_at``. Functions that take a
 ``project`` expect it loaded in this session with
 ``repository.get_project(..., for_update=True)``; none of them commits.
 
-Errors::
+Errors (a branch of :class:`shared.errors.ProvisionerError`)::
 
-    LifecycleError
-     ├── TransitionNotAllowed   the project's status does not allow the step
-     ├── RepoNameInUse          another live project owns the repository name
-     └── IdempotencyKeyTaken    the owner already used this idempotency key
+    LifecycleError             lifecycle_refused
+     ├── TransitionNotAllowed   transition_not_allowed   the status does not allow the step
+     ├── RepoNameInUse          repo_name_claimed        another live project owns the name
+     └── IdempotencyKeyTaken    idempotency_key_taken    the owner already used this key
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.errors import ProvisionerError
 from shared.projects import repository
 from shared.projects.models import UNFINISHED_STATUSES, Project, ProjectStatus
+from shared.projects.progress import PROGRESS_COLUMNS
 
 __all__ = [
     "IdempotencyKeyTaken",
@@ -38,6 +40,7 @@ __all__ = [
     "mark_ready",
     "note_create_requested",
     "note_requeued",
+    "record_deferral",
     "record_transient_failure",
     "request_retry",
     "start_attempt",
@@ -47,12 +50,16 @@ _LIVE_REPO_NAME_INDEX = "uq_projects_live_repo_name"
 _IDEMPOTENCY_CONSTRAINT = "uq_projects_owner_idempotency_key"
 
 
-class LifecycleError(Exception):
+class LifecycleError(ProvisionerError):
     """A status transition was refused."""
+
+    code = "lifecycle_refused"
 
 
 class TransitionNotAllowed(LifecycleError):
     """The project's current ``status`` does not allow ``action``."""
+
+    code = "transition_not_allowed"
 
     def __init__(self, status: str, action: str) -> None:
         super().__init__(f"cannot {action} a project in status {status}")
@@ -63,6 +70,8 @@ class TransitionNotAllowed(LifecycleError):
 class RepoNameInUse(LifecycleError):
     """Another live project already owns ``repo_name`` (case-insensitively)."""
 
+    code = "repo_name_claimed"
+
     def __init__(self, repo_name: str) -> None:
         super().__init__(f"repository name {repo_name!r} is used by another project")
         self.repo_name = repo_name
@@ -70,6 +79,8 @@ class RepoNameInUse(LifecycleError):
 
 class IdempotencyKeyTaken(LifecycleError):
     """``owner`` already created a project with this idempotency key."""
+
+    code = "idempotency_key_taken"
 
     def __init__(self, owner: str, key: str) -> None:
         super().__init__(f"idempotency key {key!r} was already used by {owner!r}")
@@ -179,6 +190,9 @@ async def start_attempt(
     project.status = ProjectStatus.PROVISIONING
     project.attempts = project.attempts + 1
     project.next_attempt_at = None
+    project.wait_reason = None
+    if project.generation_started_at is None:
+        project.generation_started_at = func.now()
     _touch(project)
     await repository.add_event(
         session, project, "attempt_started", {"job_try": job_try}, attempt=project.attempts
@@ -216,6 +230,25 @@ async def record_transient_failure(
     )
 
 
+async def record_deferral(
+    session: AsyncSession, project: Project, *, code: str, message: str, until: datetime
+) -> None:
+    """The job paused without failing (budget wait, continuation): its attempt is not
+    counted, and ``wait_reason`` says why it waits until ``until`` (event ``deferred``)."""
+    _require(project, "defer", ProjectStatus.PROVISIONING)
+    project.attempts = max(0, project.attempts - 1)
+    project.next_attempt_at = until
+    project.wait_reason = message
+    _touch(project)
+    await repository.add_event(
+        session,
+        project,
+        "deferred",
+        {"code": code, "message": message, "until": until.isoformat()},
+        attempt=project.attempts,
+    )
+
+
 async def mark_ready(
     session: AsyncSession, project: Project, *, repo: RepoInfo, installation_id: int
 ) -> None:
@@ -233,6 +266,7 @@ async def mark_ready(
     project.last_error_code = None
     project.last_error_message = None
     project.next_attempt_at = None
+    project.wait_reason = None
     _touch(project)
     await repository.add_event(
         session,
@@ -250,6 +284,7 @@ async def mark_failed(session: AsyncSession, project: Project, *, code: str, mes
     project.last_error_code = code
     project.last_error_message = message
     project.next_attempt_at = None
+    project.wait_reason = None
     _touch(project)
     await repository.add_event(
         session, project, "failed", {"code": code, "message": message}, attempt=project.attempts
@@ -282,6 +317,9 @@ async def request_retry(
         project.next_attempt_at = None
         project.last_error_code = None
         project.last_error_message = None
+        project.wait_reason = None
+        for column in PROGRESS_COLUMNS:  # the new generation starts from scratch
+            setattr(project, column, None)
         _touch(project)
         await session.flush()
     await repository.add_event(

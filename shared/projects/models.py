@@ -93,6 +93,16 @@ class Project(Base):
     repo_clone_url: Mapped[str | None] = mapped_column(Text)
     repo_default_branch: Mapped[str | None] = mapped_column(Text)
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    repo_created: Mapped[bool | None]
+    """Whether this generation created the repository (its early 404s are GitHub settling)."""
+    project_file_sha: Mapped[str | None] = mapped_column(Text)
+    project_file_digest: Mapped[str | None] = mapped_column(Text)
+    """SHA-256 (hex) of the ``.project.yaml`` bytes last committed."""
+    actions_key_id: Mapped[str | None] = mapped_column(Text)
+    actions_public_key: Mapped[str | None] = mapped_column(Text)
+    generation_started_at: Mapped[datetime | None] = mapped_column(server_onupdate=_SET_BY_SQL)
+    wait_reason: Mapped[str | None] = mapped_column(Text)
+    """Why a deferred job waits until ``next_attempt_at`` (not an error)."""
     create_requested_at: Mapped[datetime | None] = mapped_column(server_onupdate=_SET_BY_SQL)
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     request_fingerprint: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,18 @@ from shared.errors import ProvisioningError
 from shared.provisioning.secret_rules import SecretProblem
 from shared.provisioning.values import SecretOutcome
 
-__all__ = ["NameTakenByOther", "SecretsIncomplete", "SecretsRejected"]
+__all__ = ["ContinueLater", "NameTakenByOther", "SecretsIncomplete", "SecretsRejected"]
+
+
+class ContinueLater(ProvisioningError):
+    """The job has run long enough: it saves nothing more and goes on in a fresh job."""
+
+    code = "job_continued"
+    transient = True
+    spends_attempt = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=0.0)
 
 
 class NameTakenByOther(ProvisioningError):

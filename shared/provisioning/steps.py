@@ -9,12 +9,16 @@
    then sets them and reports, per secret, what happened.
 
 On the happy path with a cached token this costs: create, one PUT for the
-file, one GET for the public key and one PUT per secret.
+file, one GET for the public key and one PUT per secret. Each step's outcome
+goes to a :class:`~shared.provisioning.values.ProgressSink` as it happens, and
+:meth:`Provisioner.provision` skips what the given ``Progress`` says is done,
+so a retry asks GitHub nothing about finished steps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -24,20 +28,30 @@ import structlog
 
 from shared.github.client import GitHubClient
 from shared.github.errors import (
+    Conflict,
     GitHubError,
     NotFound,
     RepositoryNameTaken,
     RepositoryNotYetVisible,
 )
-from shared.github.models import Repository
-from shared.provisioning.errors import NameTakenByOther, SecretsIncomplete, SecretsRejected
+from shared.github.models import ActionsPublicKey, Repository
+from shared.provisioning.errors import (
+    ContinueLater,
+    NameTakenByOther,
+    SecretsIncomplete,
+    SecretsRejected,
+)
 from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in
 from shared.provisioning.secret_rules import check_secrets
 from shared.provisioning.values import (
     EnsuredRepository,
+    NoProgressKept,
+    Progress,
+    ProgressSink,
     ProjectSpec,
     ProvisionResult,
     SecretOutcome,
+    file_digest,
 )
 
 __all__ = ["DEFAULT_VISIBILITY_DELAYS_S", "Provisioner"]
@@ -126,35 +140,63 @@ class Provisioner:
             return EnsuredRepository(repository=repository, created=False)
         raise NameTakenByOther(repository.full_name, claimed_by=claimed_by)
 
-    async def ensure_project_file(self, spec: ProjectSpec, repo: EnsuredRepository) -> bool:
-        """Commit ``.project.yaml`` unless it already has these bytes. True if it committed."""
+    async def ensure_project_file(
+        self, spec: ProjectSpec, repo: EnsuredRepository, *, known_sha: str | None = None
+    ) -> tuple[bool, str]:
+        """Commit ``.project.yaml`` unless it already has these bytes.
+
+        Returns whether it committed and the file's blob sha. ``known_sha`` is the
+        blob an earlier attempt committed: the update goes out without reading
+        the file first (if someone changed it since, GitHub's 409 makes us read it).
+        """
         wanted = spec.project_file()
-        current = repo.project_file
         owner, name = repo.repository.owner, repo.repository.name
-        if current is None and not repo.created:
+        current = repo.project_file
+        if current is None and known_sha is None and not repo.created:
             current = await self._github.get_file(owner, name, PROJECT_FILE_PATH)
         if current is not None and current.content == wanted:
-            return False
-        sha = current.sha if current is not None else None
+            return False, current.sha
+        sha = current.sha if current is not None else known_sha
+        try:
+            new_sha = await self._put_project_file(repo, wanted, sha)
+        except Conflict:
+            current = await self._github.get_file(owner, name, PROJECT_FILE_PATH)
+            if current is not None and current.content == wanted:
+                return False, current.sha
+            new_sha = await self._put_project_file(repo, wanted, current.sha if current else None)
+        _log.info("provisioning.project_file_committed", repo=repo.repository.full_name)
+        return True, new_sha
+
+    async def _put_project_file(
+        self, repo: EnsuredRepository, content: bytes, sha: str | None
+    ) -> str:
+        owner, name = repo.repository.owner, repo.repository.name
         message = "Add .project.yaml" if sha is None else "Update .project.yaml"
-        await self._once_visible(
+        return await self._once_visible(
             repo,
             lambda: self._github.put_file(
-                owner, name, PROJECT_FILE_PATH, content=wanted, message=message, sha=sha
+                owner, name, PROJECT_FILE_PATH, content=content, message=message, sha=sha
             ),
         )
-        _log.info("provisioning.project_file_committed", repo=repo.repository.full_name)
-        return True
 
     async def ensure_secrets(
-        self, repo: EnsuredRepository, secrets: Mapping[str, str]
+        self,
+        repo: EnsuredRepository,
+        secrets: Mapping[str, str],
+        *,
+        sink: ProgressSink,
+        key: ActionsPublicKey | None = None,
+        deadline: float | None = None,
     ) -> dict[str, SecretOutcome]:
-        """Set every secret; raise :class:`SecretsIncomplete` naming any that are not set.
+        """Set every secret, saving each to ``sink`` as it lands; raise
+        :class:`SecretsIncomplete` naming any that are not set.
 
         Nothing is sent when any secret breaks GitHub's rules
         (:class:`SecretsRejected`). A transient failure stops the run and leaves
         the rest ``pending``; a permanent one marks that secret ``failed`` and
-        moves on.
+        moves on. ``key`` is the repository's key as an earlier attempt read it.
+        Past ``deadline`` (``time.monotonic()``) the run stops with
+        :class:`ContinueLater`: the job goes on in a fresh one.
         """
         problems = check_secrets(secrets)
         if problems:
@@ -165,10 +207,18 @@ class Provisioner:
         owner, name = repo.repository.owner, repo.repository.name
         stopped_by: GitHubError | None = None
         try:
-            await self._once_visible(repo, lambda: self._github.get_actions_public_key(owner, name))
+            if key is not None:
+                self._github.remember_public_key(owner, name, key)
+            else:
+                key = await self._once_visible(
+                    repo, lambda: self._github.get_actions_public_key(owner, name)
+                )
+                await sink.actions_key_fetched(key)
         except GitHubError as exc:
             stopped_by = exc
         for secret_name, value in secrets.items():
+            if stopped_by is None and deadline is not None and time.monotonic() > deadline:
+                raise ContinueLater(f"{len(secrets) - len(outcomes)} secrets left to set")
             if stopped_by is not None:
                 outcomes[secret_name] = SecretOutcome("pending", stopped_by.code, str(stopped_by))
                 continue
@@ -178,6 +228,8 @@ class Provisioner:
                     partial(self._github.set_actions_secret, owner, name, secret_name, value),
                 )
             except GitHubError as exc:
+                if not exc.spends_attempt:  # a pause, not a failure: the job resumes here
+                    raise
                 _log.warning(
                     "provisioning.secret_failed",
                     secret=secret_name,
@@ -190,6 +242,7 @@ class Provisioner:
                 else:
                     outcomes[secret_name] = SecretOutcome("failed", exc.code, str(exc))
                 continue
+            await sink.secret_set(secret_name)
             outcomes[secret_name] = SecretOutcome("set")
         if any(o.state != "set" for o in outcomes.values()):
             permanent = any(o.state == "failed" for o in outcomes.values())
@@ -207,14 +260,35 @@ class Provisioner:
         secrets: Mapping[str, str],
         *,
         claim_since: datetime | None = None,
+        progress: Progress | None = None,
+        sink: ProgressSink | None = None,
+        deadline: float | None = None,
     ) -> ProvisionResult:
-        """All three steps, in order. Secrets are checked before GitHub is asked anything."""
+        """Every step not finished yet, in order; each outcome goes to ``sink`` as it happens.
+
+        ``progress`` is what earlier attempts finished (their steps cost no request);
+        ``secrets`` are the ones still to set. Secrets are checked before GitHub
+        is asked anything.
+        """
         problems = check_secrets(secrets)
         if problems:
             raise SecretsRejected(problems)
-        repo = await self.ensure_repository(spec, claim_since=claim_since)
-        committed = await self.ensure_project_file(spec, repo)
-        outcomes = await self.ensure_secrets(repo, secrets)
+        progress = progress or Progress()
+        sink = sink or NoProgressKept()
+        repo = progress.repository
+        if repo is None:
+            repo = await self.ensure_repository(spec, claim_since=claim_since)
+            await sink.repository_ensured(repo)
+        digest = file_digest(spec.project_file())
+        committed = False
+        if progress.project_file_digest != digest:
+            committed, sha = await self.ensure_project_file(
+                spec, repo, known_sha=progress.project_file_sha
+            )
+            await sink.project_file_committed(sha, digest)
+        outcomes = await self.ensure_secrets(
+            repo, secrets, sink=sink, key=progress.actions_key, deadline=deadline
+        )
         return ProvisionResult(
             repository=repo.repository,
             created=repo.created,

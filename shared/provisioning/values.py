@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
-from shared.github.models import RepoFile, Repository
+from shared.github.models import ActionsPublicKey, RepoFile, Repository
 from shared.provisioning.project_file import render_project_file
 
-__all__ = ["EnsuredRepository", "ProjectSpec", "ProvisionResult", "SecretOutcome"]
+__all__ = [
+    "EnsuredRepository",
+    "NoProgressKept",
+    "Progress",
+    "ProgressSink",
+    "ProjectSpec",
+    "ProvisionResult",
+    "SecretOutcome",
+    "file_digest",
+]
 
 
 @dataclass(frozen=True)
@@ -65,3 +75,52 @@ class ProvisionResult:
     created: bool
     file_committed: bool
     secrets: Mapping[str, SecretOutcome]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What earlier attempts of this generation finished (read back from the database)."""
+
+    repository: EnsuredRepository | None = None
+    project_file_digest: str | None = None
+    """SHA-256 (hex) of the ``.project.yaml`` bytes committed last."""
+    project_file_sha: str | None = None
+    """Blob sha of that file: an update needs it, so a resumed job need not read the file."""
+    actions_key: ActionsPublicKey | None = None
+
+
+class ProgressSink(Protocol):
+    """Where each step's outcome is saved the moment it happens."""
+
+    async def repository_ensured(self, repo: EnsuredRepository) -> None:
+        """The repository exists: created by this generation or adopted."""
+
+    async def project_file_committed(self, sha: str, digest: str) -> None:
+        """``.project.yaml`` holds the bytes with SHA-256 ``digest`` (blob ``sha``)."""
+
+    async def actions_key_fetched(self, key: ActionsPublicKey) -> None:
+        """The repository's key for sealing secrets was read."""
+
+    async def secret_set(self, name: str) -> None:
+        """GitHub has secret ``name``."""
+
+
+class NoProgressKept:
+    """A :class:`ProgressSink` that keeps nothing (one-shot use, benchmarks, tests)."""
+
+    async def repository_ensured(self, repo: EnsuredRepository) -> None:
+        """Nothing kept."""
+
+    async def project_file_committed(self, sha: str, digest: str) -> None:
+        """Nothing kept."""
+
+    async def actions_key_fetched(self, key: ActionsPublicKey) -> None:
+        """Nothing kept."""
+
+    async def secret_set(self, name: str) -> None:
+        """Nothing kept."""
+
+
+def file_digest(content: bytes) -> str:
+    """The SHA-256 (hex) that identifies a committed ``.project.yaml``."""
+    return hashlib.sha256(content).hexdigest()

@@ -32,7 +32,7 @@ stack = module_stack(
     redis_db=14,
     WORKER_BACKOFF_BASE_S="0.2",
     WORKER_BACKOFF_CAP_S="0.4",
-    WORKER_MAX_ATTEMPTS="1000",  # faults here last as long as a test wants
+    WORKER_RETRY_FOR_S="3600",  # faults here last as long as a test wants
 )
 
 

@@ -14,6 +14,7 @@ from shared.crypto import SecretsCipher, generate_secrets_key
 from shared.errors import API_ERROR_CODES, ConfigError, ProvisionerError
 from shared.failures import classify
 from shared.github.errors import GitHubError, ServerError
+from shared.projects import lifecycle
 
 
 def _subclasses(root: type[BaseException]) -> list[type[BaseException]]:
@@ -36,9 +37,9 @@ def test_every_code_is_unique() -> None:
 
 
 def test_every_failure_code_is_in_a_documented_table() -> None:
-    tables = (shared.errors.__doc__ or "") + (shared.github.errors.__doc__ or "")
+    tables = " ".join(m.__doc__ or "" for m in (shared.errors, shared.github.errors, lifecycle))
     documented = set(tables.split())
-    for module in (shared.errors, shared.github.errors, shared.provisioning.errors):
+    for module in (shared.errors, shared.github.errors, shared.provisioning.errors, lifecycle):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             code = vars(cls).get("code")
             if isinstance(code, str) and cls.__module__ == module.__name__:

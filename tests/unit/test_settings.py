@@ -66,7 +66,7 @@ def test_configuration_errors_are_one_line(
         ("DATABASE_URL", ""),
         ("DB_POOL_SIZE", "zero"),
         ("QUEUE_NAME", ""),
-        ("WORKER_MAX_ATTEMPTS", "0"),
+        ("WORKER_RETRY_FOR_S", "0"),
         ("WORKER_POLL_DELAY_S", "soon"),
         ("API_PORT", "70000"),
         ("AGENT_TOKEN_PERMISSIONS", '{"contents": "everything"}'),

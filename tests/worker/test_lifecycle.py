@@ -38,7 +38,7 @@ async def test_project_becomes_ready(harness: WorkerHarness, github_sandbox: Git
         "DB_URL": ("set", None),
     }  # values wiped once GitHub has them
     assert await harness.events(project_id) == [
-        "accepted", "attempt_started", "create_requested", "ready",
+        "accepted", "attempt_started", "create_requested", "repo_created", "ready",
     ]  # fmt: skip
 
 
@@ -74,15 +74,18 @@ async def test_permanent_fault_fails_with_its_code(
     assert (await harness.events(project_id))[-1] == "failed"
 
 
-async def test_tries_exhausted(harness: WorkerHarness, github_sandbox: GitHubSandbox) -> None:
-    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=503, times=100)
+async def test_transient_failures_are_retried_for_the_retry_window_then_fail(
+    harness: WorkerHarness, github_sandbox: GitHubSandbox
+) -> None:
+    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=503, times=10_000)
     project_id = await harness.create()
     await harness.run()
     project = await harness.project(project_id)
     assert project.status == "repo_failed"
     assert project.last_error_code == "tries_exhausted"
     assert "github_server_error" in (project.last_error_message or "")
-    assert project.attempts == harness.state.config.max_attempts
+    assert "over 2 s" in (project.last_error_message or "")
+    assert project.attempts > 3  # time-based: as many attempts as fit in WORKER_RETRY_FOR_S
 
 
 async def test_our_existing_repository_is_adopted(

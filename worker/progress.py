@@ -1,0 +1,99 @@
+"""The worker's :class:`~shared.provisioning.values.ProgressSink`: each outcome, one short commit.
+
+Also reads a project's saved progress back, so a retry resumes where the last
+attempt stopped.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.engine import session_scope
+from shared.github.models import ActionsPublicKey, Repository
+from shared.projects import progress
+from shared.projects.models import Project
+from shared.provisioning.values import EnsuredRepository, Progress
+
+__all__ = ["DatabaseProgress", "saved_progress"]
+
+
+class DatabaseProgress:
+    """Saves each step's outcome for ``project_id``'s ``generation`` as it happens."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        project_id: UUID,
+        generation: int,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._project_id = project_id
+        self._generation = generation
+
+    async def repository_ensured(self, repo: EnsuredRepository) -> None:
+        """Save the repository's identity and whether we created it."""
+        found = repo.repository
+        async with session_scope(self._sessionmaker) as session:
+            await progress.record_repository(
+                session,
+                self._project_id,
+                self._generation,
+                github_id=found.id,
+                owner=found.owner,
+                full_name=found.full_name,
+                html_url=found.html_url,
+                clone_url=found.clone_url,
+                default_branch=found.default_branch,
+                created=repo.created,
+            )
+
+    async def project_file_committed(self, sha: str, digest: str) -> None:
+        """Save the committed ``.project.yaml``'s blob sha and digest."""
+        async with session_scope(self._sessionmaker) as session:
+            await progress.record_project_file(
+                session, self._project_id, self._generation, sha=sha, digest=digest
+            )
+
+    async def actions_key_fetched(self, key: ActionsPublicKey) -> None:
+        """Save the repository's public secrets key."""
+        async with session_scope(self._sessionmaker) as session:
+            await progress.record_actions_key(
+                session, self._project_id, self._generation, key_id=key.key_id, key=key.key
+            )
+
+    async def secret_set(self, name: str) -> None:
+        """Mark the secret set and wipe its value."""
+        async with session_scope(self._sessionmaker) as session:
+            await progress.record_secret_set(session, self._project_id, name)
+
+
+def saved_progress(project: Project) -> Progress:
+    """What earlier attempts of the project's generation finished."""
+    repo = None
+    if project.repo_github_id is not None and project.repo_full_name and project.repo_owner:
+        repo = EnsuredRepository(
+            repository=Repository(
+                id=project.repo_github_id,
+                owner=project.repo_owner,
+                name=project.repo_full_name.partition("/")[2],
+                full_name=project.repo_full_name,
+                html_url=project.repo_html_url or "",
+                clone_url=project.repo_clone_url or "",
+                default_branch=project.repo_default_branch or "main",
+                private=True,
+                created_at=None,
+                size=0,
+            ),
+            created=bool(project.repo_created),
+        )
+    key = None
+    if project.actions_key_id and project.actions_public_key:
+        key = ActionsPublicKey(key_id=project.actions_key_id, key=project.actions_public_key)
+    return Progress(
+        repository=repo,
+        project_file_digest=project.project_file_digest,
+        project_file_sha=project.project_file_sha,
+        actions_key=key,
+    )
