@@ -15,7 +15,7 @@ from sandbox.app_jwt import looks_like_jwt, verify_app_jwt
 from sandbox.context import Ctx, Reply
 from sandbox.errors import DOCS, GitHubError, bad_credentials, invalid_request, not_accessible
 from sandbox.faults import Injector
-from sandbox.handlers import HANDLERS, Handler
+from sandbox.handlers import HANDLERS, UNIMPLEMENTED, Handler
 from sandbox.models import RequestRecord
 from sandbox.ratelimit import RateWindow
 from sandbox.spec import match_route, request_violation
@@ -128,7 +128,7 @@ class Pipeline:
             violation = request_violation(route, req.path, params, req.query, req.body or None)
             if violation:
                 self.violations.append(f"{req.method} {route.pattern} ({req.path}): {violation}")
-        handler = HANDLERS[route.operation_id]
+        handler = HANDLERS.get(route.operation_id, UNIMPLEMENTED)
         ctx = trace.ctx = self._authenticate(req, handler, route.operation_id, params, parsed)
         if route.operation_id == "rate-limit/get":
             trace.window = self.state.limiter.peek(ctx.rate_key, self.state.clock())
@@ -154,6 +154,8 @@ class Pipeline:
             api=req.base_url,
             web=self.web_url,
             docs=DOCS,
+            operation=operation,
+            headers=req.headers,
         )
         credential = _credential(req.headers.get("authorization", ""))
         if credential is None:

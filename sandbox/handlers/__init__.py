@@ -6,9 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sandbox.context import Ctx, Reply
+from sandbox.errors import GitHubError
 from sandbox.handlers import apps, contents, meta, repos, secrets
 
-__all__ = ["HANDLERS", "Handler"]
+__all__ = ["HANDLERS", "UNIMPLEMENTED", "UNIMPLEMENTED_HEADER", "Handler"]
+
+UNIMPLEMENTED_HEADER = "x-sandbox-unimplemented"
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,12 @@ HANDLERS: dict[str, Handler] = {
     "actions/list-repo-secrets": Handler(secrets.list_secrets, "installation"),
     "rate-limit/get": Handler(meta.get_rate_limit, "installation"),
 }
+
+
+def _unimplemented(ctx: Ctx) -> Reply:
+    """An operation of the description the sandbox does not simulate: GitHub's 404."""
+    raise GitHubError(404, "Not Found", headers={UNIMPLEMENTED_HEADER: ctx.operation})
+
+
+UNIMPLEMENTED = Handler(_unimplemented, "installation")
+"""What answers an operation of the description that has no handler (a hinted 404)."""
