@@ -20,7 +20,6 @@ class Handler:
 
     run: Callable[[Ctx], Reply]
     auth: str
-    content_creating: bool = False
 
 
 HANDLERS: dict[str, Handler] = {
@@ -29,20 +28,14 @@ HANDLERS: dict[str, Handler] = {
     "apps/get-org-installation": Handler(apps.get_org_installation, "app"),
     "apps/get-repo-installation": Handler(apps.get_repo_installation, "app"),
     "apps/create-installation-access-token": Handler(apps.create_access_token, "app"),
-    "repos/create-in-org": Handler(repos.create_in_org, "installation", content_creating=True),
-    "repos/create-for-authenticated-user": Handler(
-        repos.create_for_user, "installation", content_creating=True
-    ),
+    "repos/create-in-org": Handler(repos.create_in_org, "installation"),
+    "repos/create-for-authenticated-user": Handler(repos.create_for_user, "installation"),
     "repos/get": Handler(repos.get_repo, "installation"),
     "repos/delete": Handler(repos.delete_repo, "installation"),
     "repos/get-content": Handler(contents.get_content, "installation"),
-    "repos/create-or-update-file-contents": Handler(
-        contents.put_content, "installation", content_creating=True
-    ),
+    "repos/create-or-update-file-contents": Handler(contents.put_content, "installation"),
     "actions/get-repo-public-key": Handler(secrets.get_public_key, "installation"),
-    "actions/create-or-update-repo-secret": Handler(
-        secrets.put_secret, "installation", content_creating=True
-    ),
+    "actions/create-or-update-repo-secret": Handler(secrets.put_secret, "installation"),
     "actions/list-repo-secrets": Handler(secrets.list_secrets, "installation"),
     "rate-limit/get": Handler(meta.get_rate_limit, "installation"),
 }
