@@ -8,6 +8,7 @@ from sandbox.core import ConnectionDropped, GitHubSandbox
 from sandbox.faults import Faults
 from sandbox.models import Commit, Installation, RequestRecord, SandboxRepository
 from sandbox.spec import response_errors
+from sandbox.stats import LimitStats, max_in_window
 
 __all__ = [
     "Commit",
@@ -15,7 +16,9 @@ __all__ = [
     "Faults",
     "GitHubSandbox",
     "Installation",
+    "LimitStats",
     "RequestRecord",
     "SandboxRepository",
+    "max_in_window",
     "response_errors",
 ]

@@ -14,6 +14,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.core import GitHubSandbox
+from sandbox.faults import (
+    GITHUB_MAX_CONCURRENT,
+    GITHUB_WRITES_PER_HOUR,
+    GITHUB_WRITES_PER_MINUTE,
+    Faults,
+)
 
 __all__ = ["build_sandbox", "load_or_create_key", "main", "parser"]
 
@@ -39,14 +45,45 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--web-url", default="https://github.com")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-validate", action="store_true", help="skip OpenAPI request checks")
-    p.add_argument("--rate-limit", type=int, default=5000, help="requests per hour")
+    p.add_argument(
+        "--primary-limit-per-hour",
+        "--rate-limit",
+        dest="rate_limit",
+        type=int,
+        default=5000,
+        help="primary limit: requests per hour per installation (GitHub: 5000)",
+    )
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--server-error-rate", type=float, default=0.0)
     p.add_argument("--rate-limit-429-rate", type=float, default=0.0)
     p.add_argument("--retry-after-s", type=int, default=60)
     p.add_argument("--post-create-404-s", type=float, default=0.0)
     p.add_argument("--drop-connection-rate", type=float, default=0.0)
-    p.add_argument("--secondary-limit-per-minute", type=int, default=None)
+    limits = p.add_argument_group("secondary limits (off unless given)")
+    limits.add_argument(
+        "--github-limits",
+        action="store_true",
+        help=f"GitHub's: {GITHUB_WRITES_PER_MINUTE} writes/min, {GITHUB_WRITES_PER_HOUR}/h, "
+        f"{GITHUB_MAX_CONCURRENT} concurrent (each overridable below)",
+    )
+    limits.add_argument(
+        "--secondary-limit-per-minute",
+        type=int,
+        default=None,
+        help="content-creating requests per installation in any 60 s",
+    )
+    limits.add_argument(
+        "--secondary-limit-per-hour",
+        type=int,
+        default=None,
+        help="content-creating requests per installation in any 3600 s",
+    )
+    limits.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        default=None,
+        help="requests per installation in flight at once",
+    )
     return p
 
 
@@ -89,8 +126,19 @@ def build_sandbox(args: argparse.Namespace) -> tuple[GitHubSandbox, dict[str, in
     f.retry_after_s = args.retry_after_s
     f.post_create_404_s = args.post_create_404_s
     f.drop_connection_rate = args.drop_connection_rate
-    f.secondary_limit_per_minute = args.secondary_limit_per_minute
+    github = Faults.github_limits() if args.github_limits else Faults()
+    f.secondary_limit_per_minute = _given(
+        args.secondary_limit_per_minute, github.secondary_limit_per_minute
+    )
+    f.secondary_limit_per_hour = _given(
+        args.secondary_limit_per_hour, github.secondary_limit_per_hour
+    )
+    f.max_concurrent_requests = _given(args.max_concurrent_requests, github.max_concurrent_requests)
     return sb, installs
+
+
+def _given(value: int | None, fallback: int | None) -> int | None:
+    return value if value is not None else fallback
 
 
 class _AnnouncingServer(uvicorn.Server):

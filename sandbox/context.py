@@ -34,7 +34,8 @@ class Ctx:
     """One authenticated request as a handler sees it.
 
     ``api`` is the base URL the request came in on, ``web`` the web base URL;
-    ``token`` and ``installation`` are set for installation-token requests.
+    ``operation`` the description's operationId, ``headers`` the request headers
+    (lower-case names); ``token`` and ``installation`` are set for installation tokens.
     """
 
     state: SandboxState
@@ -47,6 +48,8 @@ class Ctx:
     api: str
     web: str
     docs: str
+    operation: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
     token: IssuedToken | None = None
     installation: Installation | None = None
     rate_key: str = ""

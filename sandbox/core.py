@@ -15,11 +15,13 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from sandbox.admin import admin_routes
 from sandbox.faults import FailRule, Faults, Injector
 from sandbox.models import Installation, RequestRecord, SandboxRepository
 from sandbox.names import normalize_repo_name
-from sandbox.pipeline import Incoming, Pipeline
+from sandbox.pipeline import Incoming, Outcome, Pipeline
 from sandbox.state import DEFAULT_PERMISSIONS, SandboxState
+from sandbox.stats import LimitStats
 
 __all__ = ["ConnectionDropped", "GitHubSandbox"]
 
@@ -35,6 +37,9 @@ class GitHubSandbox:
     must be signed for. ``clock``: the sandbox's time (tests pass a fake one to expire
     tokens). ``web_url``: base of ``html_url``/``clone_url``. ``validate_requests``: check
     each request against GitHub's OpenAPI description. ``seed``: seeds ids and faults.
+    ``rate_limit``: primary requests per hour per installation. ``faults``: initial fault
+    and secondary-limit settings (``Faults.github_limits()`` for GitHub's). ``sleep``:
+    how ``faults.latency_s`` is waited (tests pass one they control).
     """
 
     def __init__(
@@ -48,6 +53,8 @@ class GitHubSandbox:
         seed: int = 0,
         app_slug: str = "provisioner-sandbox",
         rate_limit: int = 5000,
+        faults: Faults | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if isinstance(app_public_key_pem, bytes):
             key = serialization.load_pem_public_key(app_public_key_pem)
@@ -57,7 +64,8 @@ class GitHubSandbox:
         self._state = SandboxState(
             app_id=app_id, app_slug=app_slug, clock=clock, seed=seed, rate_limit=rate_limit
         )
-        self._injector = Injector(Faults(), seed)
+        self._injector = Injector(faults or Faults(), seed)
+        self._sleep = sleep
         self._pipeline = Pipeline(
             self._state,
             self._injector,
@@ -65,7 +73,9 @@ class GitHubSandbox:
             validate=validate_requests,
             public_key=app_public_key_pem,
         )
-        self.app = Starlette(routes=[Route("/{path:path}", _RawEndpoint(self._asgi))])
+        self.app = Starlette(
+            routes=[*admin_routes(self), Route("/{path:path}", _RawEndpoint(self._asgi))]
+        )
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -177,6 +187,17 @@ class GitHubSandbox:
         return self._pipeline.violations
 
     @property
+    def stats(self) -> LimitStats:
+        """A snapshot of the rate-limit counters (also ``GET /_sandbox/stats``)."""
+        with self._state.lock:
+            return self._state.limits.stats.copy()
+
+    def reset_stats(self) -> None:
+        """Start the rate-limit counters again (also ``POST /_sandbox/stats/reset``)."""
+        with self._state.lock:
+            self._state.limits.reset_stats()
+
+    @property
     def tokens_issued(self) -> int:
         """How many installation tokens were issued."""
         return self._state.tokens.issued
@@ -234,8 +255,16 @@ class GitHubSandbox:
         )
         with self._state.lock:
             outcome = self._pipeline.handle(incoming)
+        try:
+            await self._answer(outcome, send)
+        finally:
+            if outcome.flight_key is not None:
+                with self._state.lock:
+                    self._pipeline.land(outcome.flight_key)
+
+    async def _answer(self, outcome: Outcome, send: Send) -> None:
         if self.faults.latency_s > 0:
-            await asyncio.sleep(self.faults.latency_s)
+            await self._sleep(self.faults.latency_s)
         raw_headers = [(k.encode(), v.encode()) for k, v in outcome.headers.items()]
         if outcome.drop:
             raw_headers.append((b"content-length", b"1000"))

@@ -10,7 +10,19 @@ from typing import Any
 
 from sandbox.errors import DOCS
 
-__all__ = ["FailRule", "Faults", "Injection", "Injector"]
+__all__ = [
+    "GITHUB_MAX_CONCURRENT",
+    "GITHUB_WRITES_PER_HOUR",
+    "GITHUB_WRITES_PER_MINUTE",
+    "FailRule",
+    "Faults",
+    "Injection",
+    "Injector",
+]
+
+GITHUB_WRITES_PER_MINUTE = 80
+GITHUB_WRITES_PER_HOUR = 500
+GITHUB_MAX_CONCURRENT = 100
 
 
 @dataclass
@@ -18,8 +30,12 @@ class Faults:
     """Fault settings, mutable at runtime. Rates are shares of requests (0..1).
 
     ``post_create_404_s``: for that many seconds after a repository is created, every
-    request about it answers 404. ``secondary_limit_per_minute``: content-creating
-    requests allowed per minute (None: no secondary limit).
+    request about it answers 404. GitHub's secondary limits, each off when None:
+    ``secondary_limit_per_minute`` / ``secondary_limit_per_hour`` content-creating
+    requests (POST, PUT, PATCH, DELETE) per installation in any sliding 60 s / 3600 s
+    (GitHub: 80 / 500), ``max_concurrent_requests`` in flight at once per installation
+    (GitHub: 100). ``template_content_delay_s``: how long a repository generated from a
+    template answers 404 before its copied files appear.
     """
 
     latency_s: float = 0.0
@@ -29,6 +45,18 @@ class Faults:
     post_create_404_s: float = 0.0
     drop_connection_rate: float = 0.0
     secondary_limit_per_minute: int | None = None
+    secondary_limit_per_hour: int | None = None
+    max_concurrent_requests: int | None = None
+    template_content_delay_s: float = 0.0
+
+    @classmethod
+    def github_limits(cls) -> Faults:
+        """No faults, and GitHub's documented secondary limits (80/min, 500/h, 100 at once)."""
+        return cls(
+            secondary_limit_per_minute=GITHUB_WRITES_PER_MINUTE,
+            secondary_limit_per_hour=GITHUB_WRITES_PER_HOUR,
+            max_concurrent_requests=GITHUB_MAX_CONCURRENT,
+        )
 
 
 @dataclass

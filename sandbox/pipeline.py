@@ -1,8 +1,9 @@
 """The checks every request goes through, in GitHub's order, before and around its handler.
 
 Order: one-shot and random faults (nothing changes), User-Agent, API version, JSON
-parsing, routing, spec validation (recorded), authentication, primary and secondary rate
-limits, the 422 for a spec violation, then the handler.
+parsing, routing, spec validation (recorded), authentication, the concurrency cap,
+primary and secondary rate limits (see :mod:`sandbox.limits`), the 422 for a spec
+violation, then the handler.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sandbox.app_jwt import looks_like_jwt, verify_app_jwt
 from sandbox.context import Ctx, Reply
 from sandbox.errors import DOCS, GitHubError, bad_credentials, invalid_request, not_accessible
 from sandbox.faults import Injector
-from sandbox.handlers import HANDLERS, Handler
+from sandbox.handlers import HANDLERS, UNIMPLEMENTED, Handler
+from sandbox.limits import WRITE_METHODS
 from sandbox.models import RequestRecord
 from sandbox.ratelimit import RateWindow
 from sandbox.spec import match_route, request_violation
@@ -24,11 +26,6 @@ from sandbox.state import SandboxState
 __all__ = ["API_VERSIONS", "Incoming", "Outcome", "Pipeline"]
 
 API_VERSIONS = frozenset({"2022-11-28", "2026-03-10"})
-_RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-_SECONDARY = (
-    "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
-    "again. If you reach out to GitHub Support for help, please include the request ID {}."
-)
 
 
 @dataclass(frozen=True)
@@ -45,12 +42,16 @@ class Incoming:
 
 @dataclass
 class Outcome:
-    """The answer to send, or ``drop`` to abort the connection after the status line."""
+    """The answer to send, or ``drop`` to abort the connection after the status line.
+
+    ``flight_key``: pass it to :meth:`Pipeline.land` once the answer is sent.
+    """
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     drop: bool = False
+    flight_key: str | None = None
 
 
 class Pipeline:
@@ -74,10 +75,14 @@ class Pipeline:
         self.violations: list[str] = []
 
     def handle(self, req: Incoming) -> Outcome:
-        """Answer one request (call with ``state.lock`` held)."""
+        """Answer one request (call with ``state.lock`` held).
+
+        When the answer's ``flight_key`` is set the request counts as in flight until
+        :meth:`land` is called with it, after the answer has been sent.
+        """
         request_id = f"5A1D:{len(self.records):06X}"
         parsed: Any = None
-        trace = _Trace()
+        trace = _Trace(request_id)
         try:
             parsed = json.loads(req.body) if req.body.strip() else None
         except ValueError:
@@ -92,13 +97,22 @@ class Pipeline:
                 outcome = _encode(reply.status, reply.body, reply.headers)
             except GitHubError as err:
                 outcome = _encode(err.status, err.body, err.headers)
+            except BaseException:
+                if trace.flight_key is not None:
+                    self.land(trace.flight_key)
+                raise
             if trace.window is not None:
                 outcome.headers = {**trace.window.headers(), **outcome.headers}
+            outcome.flight_key = trace.flight_key
         outcome.headers["x-github-request-id"] = request_id
         outcome.headers.setdefault("x-github-media-type", "github.v3; format=json")
         outcome.headers.setdefault("x-github-api-version-selected", "2022-11-28")
         self._record(req, parsed, outcome, trace.ctx)
         return outcome
+
+    def land(self, flight_key: str) -> None:
+        """The request answered with ``flight_key`` is no longer in flight."""
+        self.state.limits.land(flight_key)
 
     def _serve(self, req: Incoming, parsed: Any, trace: _Trace) -> Reply:
         if not req.headers.get("user-agent"):
@@ -128,12 +142,12 @@ class Pipeline:
             violation = request_violation(route, req.path, params, req.query, req.body or None)
             if violation:
                 self.violations.append(f"{req.method} {route.pattern} ({req.path}): {violation}")
-        handler = HANDLERS[route.operation_id]
+        handler = HANDLERS.get(route.operation_id, UNIMPLEMENTED)
         ctx = trace.ctx = self._authenticate(req, handler, route.operation_id, params, parsed)
         if route.operation_id == "rate-limit/get":
             trace.window = self.state.limiter.peek(ctx.rate_key, self.state.clock())
         else:
-            self._count(ctx, handler, trace)
+            self._count(ctx, trace)
         if violation:
             raise invalid_request(violation)
         return handler.run(ctx)
@@ -154,6 +168,8 @@ class Pipeline:
             api=req.base_url,
             web=self.web_url,
             docs=DOCS,
+            operation=operation,
+            headers=req.headers,
         )
         credential = _credential(req.headers.get("authorization", ""))
         if credential is None:
@@ -176,25 +192,24 @@ class Pipeline:
         ctx.rate_key = f"installation:{token.installation_id}"
         return ctx
 
-    def _count(self, ctx: Ctx, handler: Handler, trace: _Trace) -> None:
+    def _count(self, ctx: Ctx, trace: _Trace) -> None:
         s = self.state
-        now = s.clock()
-        allowed, trace.window = s.limiter.hit(ctx.rate_key, now)
+        faults = self.injector.faults
         who = f"installation ID {ctx.installation.id}" if ctx.installation else f"app ID {s.app_id}"
-        if not allowed:
-            raise GitHubError(
-                403, f"API rate limit exceeded for {who}.", documentation_url=_RATE_DOCS
+        try:
+            s.limits.board(ctx.rate_key, faults, trace.request_id)
+            trace.flight_key = ctx.rate_key
+            trace.window = s.limits.admit(
+                ctx.rate_key,
+                who=who,
+                write=ctx.installation is not None and ctx.method in WRITE_METHODS,
+                now=s.clock(),
+                faults=faults,
+                request_id=trace.request_id,
             )
-        per_minute = self.injector.faults.secondary_limit_per_minute
-        if handler.content_creating and per_minute is not None:
-            wait = s.secondary.hit(ctx.rate_key, now, per_minute)
-            if wait is not None:
-                raise GitHubError(
-                    403,
-                    _SECONDARY.format(f"{s.rng.getrandbits(32):08X}"),
-                    documentation_url=_RATE_DOCS + "#about-secondary-rate-limits",
-                    headers={"retry-after": str(wait)},
-                )
+        except GitHubError:
+            trace.window = s.limiter.peek(ctx.rate_key, s.clock())
+            raise
 
     def _record(self, req: Incoming, parsed: Any, outcome: Outcome, ctx: Ctx | None) -> None:
         credential = _credential(req.headers.get("authorization", ""))
@@ -224,10 +239,12 @@ _UNPARSABLE = object()
 
 @dataclass
 class _Trace:
-    """What is known about a request so far, for recording and headers."""
+    """What is known about a request so far, for recording, headers and limits."""
 
+    request_id: str
     ctx: Ctx | None = None
     window: RateWindow | None = None
+    flight_key: str | None = None
 
 
 def _credential(header: str) -> str | None:

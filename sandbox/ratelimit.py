@@ -1,11 +1,11 @@
-"""Primary (per hour) and secondary (content-creating, per minute) rate limits."""
+"""Rate-limit bookkeeping: the primary hour window, sliding windows, requests in flight."""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["PrimaryLimiter", "RateWindow", "SecondaryLimiter"]
+__all__ = ["FlightTracker", "PrimaryLimiter", "RateWindow", "SlidingWindow"]
 
 HOUR_S = 3600
 MINUTE_S = 60
@@ -60,18 +60,50 @@ class PrimaryLimiter:
         return True, window
 
 
-class SecondaryLimiter:
-    """At most ``per_minute`` content-creating requests per key in any 60 s."""
+class SlidingWindow:
+    """Times of counted events per key over the last ``length_s`` seconds (half-open)."""
 
-    def __init__(self) -> None:
+    def __init__(self, length_s: float) -> None:
+        self.length_s = length_s
         self._times: dict[str, deque[float]] = {}
 
-    def hit(self, key: str, now: float, per_minute: int) -> int | None:
-        """Count one request; the seconds to wait instead when over the limit."""
+    def wait(self, key: str, now: float, limit: int) -> float | None:
+        """Seconds until one more event fits under ``limit``; None when it fits now."""
         times = self._times.setdefault(key, deque())
-        while times and times[0] <= now - MINUTE_S:
+        while times and times[0] <= now - self.length_s:
             times.popleft()
-        if len(times) >= per_minute:
-            return max(int(times[0] + MINUTE_S - now + 0.999), 1)
-        times.append(now)
-        return None
+        if len(times) < limit:
+            return None
+        # the event that must leave the window before one more fits
+        return times[len(times) - limit] + self.length_s - now
+
+    def add(self, key: str, now: float) -> None:
+        """Count one event at ``now``."""
+        self._times.setdefault(key, deque()).append(now)
+
+    def clear(self) -> None:
+        """Forget every event."""
+        self._times.clear()
+
+
+class FlightTracker:
+    """Requests in flight per key."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def current(self, key: str) -> int:
+        """Requests of ``key`` in flight now."""
+        return self._counts.get(key, 0)
+
+    def enter(self, key: str) -> None:
+        """One more request of ``key`` in flight."""
+        self._counts[key] = self._counts.get(key, 0) + 1
+
+    def leave(self, key: str) -> None:
+        """One request of ``key`` answered."""
+        left = self._counts.get(key, 0) - 1
+        if left > 0:
+            self._counts[key] = left
+        else:
+            self._counts.pop(key, None)

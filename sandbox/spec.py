@@ -21,6 +21,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 __all__ = [
     "HOST_URL",
     "Route",
+    "document",
     "match_route",
     "openapi",
     "request_violation",
@@ -53,7 +54,8 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 @cache
-def _document() -> dict[str, Any]:
+def document() -> dict[str, Any]:
+    """The vendored description as JSON (do not change it)."""
     text = resources.files("sandbox").joinpath("openapi", _SPEC_FILE).read_text("utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc
@@ -62,18 +64,22 @@ def _document() -> dict[str, Any]:
 @cache
 def openapi() -> OpenAPI:
     """The parsed description, built once per process."""
-    return OpenAPI.from_dict(_document())
+    return OpenAPI.from_dict(document())
 
 
 @cache
 def routes() -> tuple[Route, ...]:
-    """Every operation of the description."""
+    """Every operation of the description, fewest path parameters first.
+
+    So a literal segment wins over a parameter (``.../secrets/public-key`` before
+    ``.../secrets/{secret_name}``) whatever the order of the file.
+    """
     found = []
-    for pattern, item in _document()["paths"].items():
+    for pattern, item in document()["paths"].items():
         for method, op in item.items():
             if method in {"get", "put", "post", "patch", "delete", "head"}:
                 found.append(Route(method.upper(), pattern, op["operationId"], _regex(pattern)))
-    return tuple(found)
+    return tuple(sorted(found, key=lambda r: r.pattern.count("{")))
 
 
 def match_route(method: str, path: str) -> tuple[Route | None, dict[str, str]]:

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from nacl.public import PrivateKey
 
 from sandbox.gitobjects import blob_sha, commit_sha, tree_sha
+from sandbox.limits import LimitGate
 from sandbox.models import Account, Commit, Installation, SandboxRepository
-from sandbox.ratelimit import PrimaryLimiter, SecondaryLimiter
+from sandbox.ratelimit import PrimaryLimiter
 from sandbox.tokens import TokenStore
 
 __all__ = ["DEFAULT_PERMISSIONS", "SandboxState"]
@@ -49,7 +50,7 @@ class SandboxState:
         self.repos: dict[tuple[str, str], SandboxRepository] = {}
         self.tokens = TokenStore(random.Random(seed + 1))  # noqa: S311 - see TokenStore
         self.limiter = PrimaryLimiter(rate_limit)
-        self.secondary = SecondaryLimiter()
+        self.limits = LimitGate(self.limiter)
 
     def _new_id(self) -> int:
         return self.rng.randrange(10_000_000, 999_999_999)

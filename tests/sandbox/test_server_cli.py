@@ -47,3 +47,21 @@ def test_cli_generates_the_key_once_with_mode_0600(tmp_path: Path) -> None:
     before = path.read_bytes()
     load_or_create_key(path)
     assert path.read_bytes() == before
+
+
+def _build(tmp_path: Path, *flags: str) -> GitHubSandbox:
+    base = ["--app-id", "9", "--org", "acme", "--private-key", str(tmp_path / "app.pem")]
+    sb, _ = build_sandbox(parser().parse_args([*base, *flags]))
+    return sb
+
+
+def test_cli_limits_are_off_unless_asked(tmp_path: Path) -> None:
+    f = _build(tmp_path).faults
+    assert (f.secondary_limit_per_minute, f.secondary_limit_per_hour) == (None, None)
+    assert f.max_concurrent_requests is None
+    f = _build(tmp_path, "--github-limits", "--secondary-limit-per-hour", "100").faults
+    assert (f.secondary_limit_per_minute, f.secondary_limit_per_hour) == (80, 100)
+    assert f.max_concurrent_requests == 100
+    sb = _build(tmp_path, "--max-concurrent-requests", "3", "--primary-limit-per-hour", "7")
+    assert (sb.faults.max_concurrent_requests, sb.rate_limit) == (3, 7)
+    assert _build(tmp_path, "--rate-limit", "8").rate_limit == 8

@@ -1,0 +1,118 @@
+"""The sandbox's own control surface over HTTP, under ``/_sandbox/`` (never GitHub's).
+
+Routes here are not GitHub requests: they are not recorded, validated, authenticated
+or rate-limited. Errors answer ``{"message": ...}`` with 400 (bad input) or 404.
+
+- ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``: rate-limit counters.
+- ``GET /_sandbox/faults``, ``PATCH /_sandbox/faults`` ``{field: value}``: fault settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+if TYPE_CHECKING:
+    from sandbox.core import GitHubSandbox
+
+__all__ = ["PREFIX", "AdminError", "admin_routes", "endpoint", "json_object"]
+
+PREFIX = "/_sandbox"
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class AdminError(Exception):
+    """A refused control request: ``status`` (400 or 404) and a message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def endpoint(run: Callable[[Request], Awaitable[Response]]) -> Endpoint:
+    """Wrap a control endpoint so AdminError, ValueError and KeyError become JSON errors."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await run(request)
+        except AdminError as exc:
+            return JSONResponse({"message": str(exc)}, status_code=exc.status)
+        except ValueError as exc:
+            return JSONResponse({"message": str(exc)}, status_code=400)
+        except LookupError as exc:
+            return JSONResponse({"message": f"not found: {exc}"}, status_code=404)
+
+    return wrapped
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object body ({} when empty); 400 when it is something else."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise AdminError(400, "the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise AdminError(400, "the body must be a JSON object")
+    return body
+
+
+def _faults_json(sb: GitHubSandbox) -> dict[str, Any]:
+    return dataclasses.asdict(sb.faults)
+
+
+def _patch_faults(sb: GitHubSandbox, changes: dict[str, Any]) -> None:
+    defaults = {f.name: f.default for f in dataclasses.fields(sb.faults)}
+    for name, value in changes.items():
+        if name not in defaults:
+            raise AdminError(400, f"unknown fault {name!r}")
+        nullable = defaults[name] is None
+        if not (value is None and nullable) and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            raise AdminError(400, f"{name} must be a number" + (" or null" if nullable else ""))
+    for name, value in changes.items():
+        setattr(sb.faults, name, value)
+
+
+def admin_routes(sb: GitHubSandbox) -> list[BaseRoute]:
+    """Every control route, bound to ``sb``."""
+
+    @endpoint
+    async def stats(request: Request) -> Response:
+        return JSONResponse(sb.stats.as_json())
+
+    @endpoint
+    async def reset_stats(request: Request) -> Response:
+        sb.reset_stats()
+        return Response(status_code=204)
+
+    @endpoint
+    async def faults(request: Request) -> Response:
+        if request.method == "PATCH":
+            _patch_faults(sb, await json_object(request))
+        return JSONResponse(_faults_json(sb))
+
+    @endpoint
+    async def unknown(request: Request) -> Response:
+        raise AdminError(404, f"no control route {request.method} {request.url.path}")
+
+    return [
+        Route(f"{PREFIX}/stats", stats, methods=["GET"]),
+        Route(f"{PREFIX}/stats/reset", reset_stats, methods=["POST"]),
+        Route(f"{PREFIX}/faults", faults, methods=["GET", "PATCH"]),
+        Route(
+            PREFIX + "/{rest:path}",
+            unknown,
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        ),
+    ]
