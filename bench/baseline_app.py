@@ -8,9 +8,8 @@ cost it leaves out makes this baseline faster, not slower.
 
 Serve it with ``python -m bench.baseline_app --port P`` and the GitHub settings
 in the environment (``GITHUB_API_URL``, ``GITHUB_APP_ID``,
-``GITHUB_APP_PRIVATE_KEY_PATH``, ``GITHUB_ORG``). Mutating GitHub requests are
-not spaced (``write_interval_s=0``): with the worker's default 1 s spacing one
-process of this design could finish at most one project every ~3 s.
+``GITHUB_APP_PRIVATE_KEY_PATH``, ``GITHUB_ORG``). It draws on no fleet budget:
+one process of this design has nothing to share GitHub's limits with.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ def create_app(settings: GitHubConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with GitHubClient(settings, write_interval_s=0) as github:
+        async with GitHubClient(settings) as github:
             app.state.provisioner = Provisioner(github)
             yield
 

@@ -105,7 +105,7 @@ async def _direct(key: AppKey, run_id: str) -> tuple[dict[int, list[int]], dict[
             app_private_key=SecretStr(key.path.read_text()),
             org=ORG,
         )
-        async with GitHubClient(settings.app, write_interval_s=0) as github:
+        async with GitHubClient(settings.app) as github:
             provisioner = Provisioner(github)
             await github.installation_token()  # warm: installation found, token cached
             for n in SECRET_COUNTS:

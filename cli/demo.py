@@ -112,7 +112,7 @@ async def _show_repository(env: dict[str, str], full_name: str) -> None:
         org=env["GITHUB_ORG"],
     )
     owner, name = full_name.split("/", 1)
-    async with GitHubClient(settings.app, write_interval_s=0) as github:
+    async with GitHubClient(settings.app) as github:
         project_file = await github.get_file(owner, name, ".project.yaml")
         listed = await github.request("GET", f"/repos/{owner}/{name}/actions/secrets")
     _say("  .project.yaml:")

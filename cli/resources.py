@@ -56,12 +56,11 @@ async def build_resources(
     pool_size: int | None = None,
     max_overflow: int | None = None,
     listen: bool = False,
-    github_write_interval_s: float = 0.0,
 ) -> AsyncIterator[Resources]:
     """Open everything ``role`` (``api`` or ``worker``) needs; close it all when the block ends.
 
     ``pool_size``/``max_overflow`` override the database section's; ``listen`` starts the change
-    listener; ``github_write_interval_s`` spaces this process's GitHub writes.
+    listener.
     """
     cipher = cipher_from(settings.secrets)
     async with AsyncExitStack() as stack:
@@ -77,7 +76,7 @@ async def build_resources(
         stack.push_async_callback(queue.aclose)
         github = None
         if settings.github.configured:
-            github = GitHubClient(settings.github.app, write_interval_s=github_write_interval_s)
+            github = GitHubClient(settings.github.app)
             stack.push_async_callback(github.aclose)
         else:
             _log.warning("resources.github_disabled", reason="GITHUB_APP_ID is not set")
@@ -125,7 +124,6 @@ async def worker_state(settings: Settings) -> AsyncIterator[WorkerState]:
         role="worker",
         pool_size=worker.max_jobs,
         max_overflow=2,
-        github_write_interval_s=worker.github_write_interval_s,
     ) as resources:
         assert resources.github is not None, "load_settings(require_github=True) checked this"
         yield WorkerState(

@@ -219,9 +219,6 @@ class WorkerSettings(BaseSettings):
     sweep_grace_s: float = Field(
         default=60.0, ge=0, description="A row untouched this long whose job is gone is requeued."
     )
-    github_write_interval_s: float = Field(
-        default=1.0, ge=0, description="Spacing of mutating GitHub requests (GitHub's advice)."
-    )
 
 
 class AgentSettings(BaseSettings):

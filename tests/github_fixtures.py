@@ -59,6 +59,10 @@ def sandbox_url(github_sandbox: GitHubSandbox) -> Iterator[str]:
         yield url
 
 
+async def no_sleep(_seconds: float) -> None:
+    """A ``sleep`` that returns at once: retries in tests need not wait for real."""
+
+
 def github_config(url: str, app_key_pem: bytes, **overrides: object) -> GitHubConfig:
     """The client configuration of the test App against ``url``, built as the service does."""
     values: dict[str, object] = {
@@ -74,6 +78,6 @@ def github_config(url: str, app_key_pem: bytes, **overrides: object) -> GitHubCo
 @pytest.fixture
 async def github(sandbox_url: str, app_key_pem: bytes, clock: Clock) -> AsyncIterator[GitHubClient]:
     """A client for the sandbox, with no spacing between writes."""
-    client = GitHubClient(github_config(sandbox_url, app_key_pem), clock=clock, write_interval_s=0)
+    client = GitHubClient(github_config(sandbox_url, app_key_pem), clock=clock, sleep=no_sleep)
     yield client
     await client.aclose()

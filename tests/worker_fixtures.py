@@ -23,15 +23,12 @@ from shared.projects.models import Project
 from shared.provisioning.repo_name import repository_name
 from shared.provisioning.steps import Provisioner
 from shared.settings import RedisSettings, WorkerSettings
+from tests.github_fixtures import no_sleep
 from worker.context import WorkerState
 from worker.main import build_worker
 
 TEST_REDIS_URL = "redis://127.0.0.1:6379/11"
 """Worker tests flush Redis: they get a database of their own."""
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 @dataclass
@@ -115,13 +112,12 @@ async def harness(
     cipher = SecretsCipher.from_base64(generate_secrets_key())
     config = WorkerSettings(
         retry_for_s=2.0, backoff_base_s=0.01, backoff_cap_s=0.02, sweep_grace_s=0,
-        github_write_interval_s=0,
     )  # fmt: skip
     state = WorkerState(
         config=config,
         sessionmaker=db_sessionmaker,
         github=github,
-        provisioner=Provisioner(github, sleep=_no_sleep, visibility_delays_s=(0, 0)),
+        provisioner=Provisioner(github, sleep=no_sleep, visibility_delays_s=(0, 0)),
         cipher=cipher,
     )
     try:

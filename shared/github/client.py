@@ -1,8 +1,10 @@
 """The GitHub App client: one HTTP connection pool, App JWT, installation tokens, operations.
 
-Every method raises a :mod:`shared.github.errors` error on failure. Nothing here
+Every method raises a :mod:`shared.github.errors` error on failure. Requests go
+through :class:`~shared.github.transport.Transport` (the budget gate and quick
+retries of 5xx answers and broken connections); beyond that, nothing here
 retries except a single re-mint when GitHub rejects a cached token (401): the
-caller decides how to back off from transient errors.
+caller decides how to back off from what is still transient.
 """
 
 from __future__ import annotations
@@ -32,11 +34,10 @@ from shared.github.errors import (
 from shared.github.models import ActionsPublicKey, Installation, RepoFile, Repository
 from shared.github.sealed_box import seal_secret
 from shared.github.token_cache import InstallationToken, TokenCache
+from shared.github.transport import RequestGate, RetryPolicy, Transport
 
-__all__ = ["API_VERSION", "GitHubClient"]
+__all__ = ["GitHubClient"]
 
-API_VERSION = "2022-11-28"
-_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _log = structlog.get_logger(__name__)
 
 Auth = Literal["app", "installation"]
@@ -50,44 +51,34 @@ def _seg(value: str) -> str:
 class GitHubClient:
     """Talks to GitHub as one App installation.
 
-    ``transport`` lets tests route requests in-process; ``clock`` is epoch
-    seconds (token and JWT lifetimes); ``write_interval_s`` spaces mutating
-    requests of this process apart, as GitHub recommends (1 s) to stay clear
-    of secondary rate limits.
+    ``gate``: the request budget shared by the fleet (default: none); ``retry``:
+    quick retries of one request; ``transport`` lets tests route requests
+    in-process; ``clock`` is epoch seconds (token and JWT lifetimes); ``sleep``
+    waits between retries; ``max_wait_s``: how long a request may wait for the
+    budget before :class:`~shared.github.errors.WaitForBudget` is raised.
     """
 
     def __init__(
         self,
         config: GitHubConfig,
         *,
+        gate: RequestGate | None = None,
+        retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        write_interval_s: float = 1.0,
+        max_wait_s: float = 5.0,
     ) -> None:
         self._config = config
         self._clock = clock
-        self._sleep = sleep
-        self._http = httpx.AsyncClient(
-            base_url=config.api_url,
-            headers={
-                "User-Agent": config.user_agent,
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": API_VERSION,
-            },
-            timeout=httpx.Timeout(config.timeout_s, connect=min(5.0, config.timeout_s)),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
-            transport=transport,
-            follow_redirects=False,
+        self._transport = Transport(
+            config, gate=gate, retry=retry, transport=transport, sleep=sleep, max_wait_s=max_wait_s
         )
         self._jwt = AppJWT(config.app_id, config.private_key, clock=clock)
         self._installation: Installation | None = None
         self._installation_lock = asyncio.Lock()
         self._tokens = TokenCache(self._mint_cached_token, clock=clock)
         self._public_keys: dict[str, ActionsPublicKey] = {}
-        self._write_interval = write_interval_s
-        self._write_lock = asyncio.Lock()
-        self._last_write = -float("inf")
 
     async def __aenter__(self) -> Self:
         return self
@@ -102,63 +93,7 @@ class GitHubClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
-
-    # -- transport ---------------------------------------------------------------------------
-
-    async def _send_once(
-        self,
-        method: str,
-        url: str,
-        *,
-        bearer: str,
-        json: Mapping[str, Any] | None,
-        params: Mapping[str, Any] | None,
-    ) -> httpx.Response:
-        started = time.perf_counter()
-        try:
-            response = await self._http.request(
-                method,
-                url,
-                json=json,
-                params=params,
-                headers={"Authorization": f"Bearer {bearer}"},
-            )
-        except httpx.TransportError as exc:
-            _log.warning("github.transport_error", method=method, url=url, error=repr(exc))
-            raise GitHubTransportError(f"{method} {url}: {type(exc).__name__}") from exc
-        _log.debug(
-            "github.request",
-            method=method,
-            path=response.request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-            ratelimit_remaining=response.headers.get("x-ratelimit-remaining"),
-        )
-        return response
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        bearer: str,
-        json: Mapping[str, Any] | None,
-        params: Mapping[str, Any] | None,
-        spaced: bool = True,
-    ) -> httpx.Response:
-        """Send once; mutating requests wait for their turn when ``spaced`` (GitHub's advice)."""
-        send = partial(self._send_once, method, url, bearer=bearer, json=json, params=params)
-        if not spaced or method not in _MUTATING or self._write_interval <= 0:
-            return await send()
-        async with self._write_lock:
-            wait = self._last_write + self._write_interval - time.monotonic()
-            if wait > 0:
-                await self._sleep(wait)
-            try:
-                return await send()
-            finally:
-                self._last_write = time.monotonic()
+        await self._transport.aclose()
 
     async def request(
         self,
@@ -175,9 +110,9 @@ class GitHubClient:
         ``auth="app"`` signs with the App JWT; ``"installation"`` uses the cached
         installation token (or ``token`` when given), re-minting it once on 401.
         """
-        send = partial(self._send, method, url, json=json, params=params)
-        if auth == "app":  # App endpoints create no content: never spaced
-            response = await send(bearer=self._jwt(), spaced=False)
+        send = partial(self._transport.send, method, url, json=json, params=params)
+        if auth == "app":
+            response = await send(bearer=self._jwt())
         elif token is not None:
             response = await send(bearer=token)
         else:

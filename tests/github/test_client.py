@@ -7,7 +7,7 @@ import pytest
 from sandbox import GitHubSandbox
 from shared.github import errors as e
 from shared.github.client import GitHubClient
-from tests.github_fixtures import ORG, Clock, github_config
+from tests.github_fixtures import ORG, Clock, github_config, no_sleep
 
 pytestmark = pytest.mark.integration
 
@@ -184,12 +184,13 @@ async def test_narrowed_token_reaches_only_its_repository(
 @pytest.mark.parametrize(
     ("fail", "error_type", "retry_after"),
     [
-        ({"status": 502}, e.ServerError, None),
-        ({"status": 503, "body": {"message": "Service Unavailable"}}, e.ServerError, None),
+        ({"status": 502, "times": 3}, e.ServerError, None),
+        ({"status": 503, "body": {"message": "Service Unavailable"}, "times": 3}, e.ServerError,
+         None),
         ({"status": 429, "headers": {"retry-after": "17"}}, e.RateLimited, 17.0),
         ({"status": 403, "headers": {"retry-after": "3"},
           "body": {"message": "You have exceeded a secondary rate limit."}}, e.RateLimited, 3.0),
-        ({"drop": True}, e.GitHubTransportError, None),
+        ({"drop": True, "times": 3}, e.GitHubTransportError, None),
         ({"status": 404}, e.NotFound, None),
         ({"status": 403, "body": {"message": "Resource not accessible by integration"}},
          e.Forbidden, None),
@@ -209,6 +210,59 @@ async def test_injected_faults_become_typed_errors(
     assert type(caught.value) is error_type
     assert caught.value.retry_after == retry_after
     assert (await github.get_repository(ORG, "f")).name == "f"  # the next one goes through
+
+
+@pytest.mark.parametrize("fail", [{"status": 502}, {"status": 504}, {"drop": True}])
+async def test_a_blip_is_retried_inside_the_request(
+    sandbox_url: str,
+    app_key_pem: bytes,
+    github_sandbox: GitHubSandbox,
+    clock: Clock,
+    fail: dict[str, object],
+) -> None:
+    waits: list[float] = []
+    gate = _CountingGate()
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    config = github_config(sandbox_url, app_key_pem)
+    async with GitHubClient(config, clock=clock, sleep=record, gate=gate) as client:
+        await client.create_org_repository(ORG, "f")
+        github_sandbox.fail_next("GET", r"^/repos/acme/f$", times=2, **fail)  # type: ignore[arg-type]
+        before = gate.acquired
+        assert (await client.get_repository(ORG, "f")).name == "f"
+    assert gate.acquired - before == 3  # every try draws from the budget
+    assert gate.released == gate.acquired
+    assert len(waits) == 2 and 0.5 <= waits[0] <= 1.0 and 1.0 <= waits[1] <= 2.0
+
+
+async def test_client_errors_are_never_retried(
+    sandbox_url: str, app_key_pem: bytes, github_sandbox: GitHubSandbox, clock: Clock
+) -> None:
+    gate = _CountingGate()
+    config = github_config(sandbox_url, app_key_pem)
+    async with GitHubClient(config, clock=clock, sleep=no_sleep, gate=gate) as client:
+        await client.create_org_repository(ORG, "f")
+        github_sandbox.fail_next("GET", r"^/repos/acme/f$", status=404)
+        before = gate.acquired
+        with pytest.raises(e.NotFound):
+            await client.get_repository(ORG, "f")
+    assert gate.acquired - before == 1
+
+
+class _CountingGate:
+    def __init__(self) -> None:
+        self.acquired = 0
+        self.released = 0
+
+    async def acquire(self, method: str, *, max_wait_s: float) -> None:
+        self.acquired += 1
+
+    async def release(
+        self, permit: object, headers: object, status: int | None, *, sent: bool = True
+    ) -> None:
+        self.released += 1
 
 
 async def test_rate_faults_and_latency(github: GitHubClient, github_sandbox: GitHubSandbox) -> None:
@@ -234,7 +288,7 @@ async def test_timeout_is_a_transport_error(
     sandbox_url: str, app_key_pem: bytes, github_sandbox: GitHubSandbox, clock: Clock
 ) -> None:
     settings = github_config(sandbox_url, app_key_pem, timeout_s=0.2)
-    async with GitHubClient(settings, clock=clock, write_interval_s=0) as client:
+    async with GitHubClient(settings, clock=clock, sleep=no_sleep) as client:
         await client.installation()
         github_sandbox.faults.latency_s = 1.0
         with pytest.raises(e.GitHubTransportError) as caught:
@@ -253,20 +307,3 @@ async def test_secondary_limit_is_rate_limited(
     assert caught.value.retry_after is not None
     assert caught.value.retry_after > 0
     assert github_sandbox.repository(ORG, "c") is None
-
-
-async def test_writes_are_spaced(
-    sandbox_url: str, app_key_pem: bytes, github_sandbox: GitHubSandbox, clock: Clock
-) -> None:
-    waits: list[float] = []
-
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-
-    settings = github_config(sandbox_url, app_key_pem)
-    async with GitHubClient(settings, clock=clock, sleep=record, write_interval_s=1.0) as client:
-        await client.create_org_repository(ORG, "a")
-        await client.get_repository(ORG, "a")
-        await client.create_org_repository(ORG, "b")
-    assert len(waits) == 1  # the token mint and the first create had nothing to wait for
-    assert 0.5 < waits[0] <= 1.0

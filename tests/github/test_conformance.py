@@ -120,7 +120,7 @@ async def test_every_request_the_client_sends_conforms(
     await github.mint_token(repositories=["conformance"], permissions={"contents": "write"})
     await github.get_actions_public_key(ORG, "conformance", refresh=True)
     settings = github_config(sandbox_url, app_key_pem, org=ORG)
-    async with GitHubClient(settings, clock=clock, write_interval_s=0) as by_org:
+    async with GitHubClient(settings, clock=clock) as by_org:
         await by_org.installation()
     methods = {(r.method, re.sub(r"/repos/[^/]+/[^/]+", "/repos/{o}/{r}", r.path))
                for r in github_sandbox.requests}  # fmt: skip

@@ -136,7 +136,9 @@ STEPS = [
 
 
 @pytest.mark.parametrize(("method", "path"), STEPS)
-@pytest.mark.parametrize("fault", [{"status": 502}, {"drop": True}, {"status": 429}])
+@pytest.mark.parametrize(
+    "fault", [{"status": 502, "times": 3}, {"drop": True, "times": 3}, {"status": 429}]
+)
 async def test_rerun_after_failing_at_each_step_converges(
     github_sandbox: GitHubSandbox,
     provisioner: Provisioner,

@@ -17,7 +17,7 @@ JOB_LOGGERS = ("job.", "github.", "provisioning.")
 async def test_job_lines_carry_project_job_and_attempt(
     harness: WorkerHarness, github_sandbox: GitHubSandbox
 ) -> None:
-    github_sandbox.fail_next("PUT", r"/contents/", status=502)  # a retry: two attempts
+    github_sandbox.fail_next("PUT", r"/contents/", status=502, times=3)  # two attempts
     project_id = await harness.create(secrets={"API_KEY": "job-log-canary"})
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:
         await harness.run()

@@ -45,7 +45,8 @@ async def test_project_becomes_ready(harness: WorkerHarness, github_sandbox: Git
 async def test_transient_faults_then_ready(
     harness: WorkerHarness, github_sandbox: GitHubSandbox
 ) -> None:
-    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=502, times=2)
+    # Each request is tried 3 times before its job gives up on the attempt: two attempts.
+    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=502, times=6)
     github_sandbox.fail_next("PUT", r"/actions/secrets/", status=429, headers={"retry-after": "0"})
     project_id = await harness.create()
     await harness.run()

@@ -1,0 +1,207 @@
+"""Sending one logical request to GitHub: through the budget gate, retried on blips.
+
+Each try first asks the :class:`RequestGate` for a permit (the fleet-wide
+budget: write windows, in-flight slots, pauses) and hands it back with the
+answer's headers, so every process learns from every response. A 5xx answer
+or a broken connection is tried again up to :attr:`RetryPolicy.tries` times
+with jittered backoff (octokit's retry plugin does the same); each try draws
+from the budget again. Nothing else is retried here: 4xx answers, rate
+limits included, go back to the caller as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+import structlog
+
+from shared.github.config import GitHubConfig
+from shared.github.errors import GitHubTransportError
+
+__all__ = ["API_VERSION", "NoGate", "RequestGate", "RetryPolicy", "Transport"]
+
+API_VERSION = "2022-11-28"
+_log = structlog.get_logger(__name__)
+
+
+class RequestGate(Protocol):
+    """What the client needs from a request budget (``shared.budget`` provides one)."""
+
+    async def acquire(self, method: str, *, max_wait_s: float) -> Any:
+        """A permit to send one ``method`` request, waiting at most ``max_wait_s``;
+        raises :class:`~shared.github.errors.WaitForBudget` when that is not enough."""
+
+    async def release(
+        self,
+        permit: Any,
+        response_headers: Mapping[str, str] | None,
+        status: int | None,
+        *,
+        sent: bool = True,
+    ) -> None:
+        """Give ``permit`` back with the answer (``None`` when none came)."""
+
+
+class NoGate:
+    """A gate that grants everything at once: a single process with no fleet to share with."""
+
+    async def acquire(self, method: str, *, max_wait_s: float) -> None:
+        """Granted."""
+
+    async def release(
+        self,
+        permit: Any,
+        response_headers: Mapping[str, str] | None,
+        status: int | None,
+        *,
+        sent: bool = True,
+    ) -> None:
+        """Nothing to give back."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Quick retries of one request after a 5xx or a broken connection.
+
+    ``tries`` in all (the first included); the wait before try ``n + 1`` is uniform
+    in ``[first_s·2^(n-1) / 2, first_s·2^(n-1)]``, capped at ``cap_s``.
+    """
+
+    tries: int = 3
+    first_s: float = 1.0
+    cap_s: float = 4.0
+
+    def delay(self, failed_tries: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after ``failed_tries`` tries failed."""
+        ceiling = min(self.cap_s, self.first_s * 2 ** max(0, failed_tries - 1))
+        return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+class Transport:
+    """The connection pool, the gate and the retry policy behind every request."""
+
+    def __init__(
+        self,
+        config: GitHubConfig,
+        *,
+        gate: RequestGate | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_wait_s: float = 5.0,
+    ) -> None:
+        self.gate: RequestGate = gate or NoGate()
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._max_wait_s = max_wait_s
+        self._http = httpx.AsyncClient(
+            base_url=config.api_url,
+            headers={
+                "User-Agent": config.user_agent,
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            timeout=httpx.Timeout(config.timeout_s, connect=min(5.0, config.timeout_s)),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        bearer: str,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """The answer to one request (any status), after up to ``retry.tries`` tries.
+
+        Raises :class:`GitHubTransportError` when the last try got no answer, and
+        whatever the gate raises when the budget cannot serve the request in time.
+        """
+        for tried in range(1, self.retry.tries + 1):
+            last = tried == self.retry.tries
+            try:
+                response = await self._gated(method, url, bearer=bearer, json=json, params=params)
+            except GitHubTransportError:
+                if last:
+                    raise
+                wait = self.retry.delay(tried)
+                _log.info(
+                    "github.retrying", method=method, url=url, reason="transport", wait_s=wait
+                )
+            else:
+                if response.status_code < 500 or last:
+                    return response
+                wait = self.retry.delay(tried)
+                _log.info(
+                    "github.retrying",
+                    method=method,
+                    url=url,
+                    reason=response.status_code,
+                    wait_s=round(wait, 2),
+                )
+            await self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _gated(
+        self,
+        method: str,
+        url: str,
+        *,
+        bearer: str,
+        json: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        permit = await self.gate.acquire(method, max_wait_s=self._max_wait_s)
+        response: httpx.Response | None = None
+        try:
+            response = await self._send_once(method, url, bearer=bearer, json=json, params=params)
+            return response
+        finally:  # a request that got no answer may still have reached GitHub: it counts
+            headers = dict(response.headers) if response is not None else None
+            status = response.status_code if response is not None else None
+            await asyncio.shield(self.gate.release(permit, headers, status))
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        bearer: str,
+        json: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers={"Authorization": f"Bearer {bearer}"},
+            )
+        except httpx.TransportError as exc:
+            _log.warning("github.transport_error", method=method, url=url, error=repr(exc))
+            raise GitHubTransportError(f"{method} {url}: {type(exc).__name__}") from exc
+        _log.debug(
+            "github.request",
+            method=method,
+            path=response.request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            ratelimit_remaining=response.headers.get("x-ratelimit-remaining"),
+        )
+        return response
