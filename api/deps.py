@@ -24,6 +24,7 @@ from shared.auth.models import TokenRole
 from shared.auth.principal import Principal, PrincipalCache, not_authenticated
 from shared.crypto import SecretsCipher, hash_api_token
 from shared.errors import RequestRejected
+from shared.fair_queue import FairQueue
 from shared.outbox import PendingJobs
 from shared.projects.repo_tokens import RepoTokenMinter
 
@@ -46,6 +47,8 @@ class Resources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     queue: ArqRedis
+    fair: FairQueue
+    """Where jobs are submitted: per owner, dispatched into ``queue`` round-robin."""
     cipher: SecretsCipher
     changes: ProjectChanges | None = None
     """Wakes long polls; ``None`` means they re-check once a second."""
@@ -74,7 +77,7 @@ async def _pending_jobs(resources: ResourcesDep) -> AsyncIterator[PendingJobs]:
         jobs.drop()
         raise
     # Exited after the session's commit (the session depends on this).
-    await jobs.flush(resources.queue)
+    await jobs.flush(resources.fair)
 
 
 JobsDep = Annotated[PendingJobs, Depends(_pending_jobs, scope="function")]

@@ -21,6 +21,7 @@ from api.changes import ProjectChanges
 from api.deps import Resources as ApiResources
 from shared.crypto import SecretsCipher, cipher_from
 from shared.db.engine import create_engine, create_sessionmaker
+from shared.fair_queue import FairQueue, fair_queue
 from shared.github.client import GitHubClient
 from shared.jobs import open_queue
 from shared.projects.repo_tokens import RepoTokenMinter
@@ -41,6 +42,7 @@ class Resources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     queue: ArqRedis
+    fair: FairQueue
     cipher: SecretsCipher
     github: GitHubClient | None
     """``None`` when no GitHub App is configured (the API then mints no tokens)."""
@@ -90,6 +92,7 @@ async def build_resources(
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             queue=queue,
+            fair=fair_queue(queue, settings.redis),
             cipher=cipher,
             github=github,
             changes=changes,
@@ -109,6 +112,7 @@ async def api_resources(settings: Settings) -> AsyncIterator[ApiResources]:
             engine=resources.engine,
             sessionmaker=resources.sessionmaker,
             queue=resources.queue,
+            fair=resources.fair,
             cipher=resources.cipher,
             changes=resources.changes,
             tokens=minter,
@@ -132,4 +136,5 @@ async def worker_state(settings: Settings) -> AsyncIterator[WorkerState]:
             github=resources.github,
             provisioner=Provisioner(resources.github),
             cipher=resources.cipher,
+            fair=resources.fair,
         )

@@ -22,7 +22,6 @@ __all__ = [
     "arq_redis_settings",
     "deserialize",
     "discard_result",
-    "enqueue_provision",
     "open_queue",
     "parse_job_id",
     "provision_job_id",
@@ -74,16 +73,6 @@ async def open_queue(settings: RedisSettings) -> ArqRedis:
         job_deserializer=deserialize,
         default_queue_name=settings.queue_name,
     )
-
-
-async def enqueue_provision(queue: ArqRedis, project_id: UUID, generation: int) -> bool:
-    """Enqueue the project's job; ``False`` when that generation's job already exists."""
-    job = await queue.enqueue_job(
-        PROVISION_JOB,
-        str(project_id),
-        _job_id=provision_job_id(project_id, generation),
-    )
-    return job is not None
 
 
 async def discard_result(queue: ArqRedis, job_id: str) -> None:

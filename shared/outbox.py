@@ -13,9 +13,9 @@ import asyncio
 import uuid
 
 import structlog
-from arq.connections import ArqRedis
 
-from shared.jobs import enqueue_provision, provision_job_id
+from shared.fair_queue import FairQueue
+from shared.jobs import provision_job_id
 
 __all__ = ["ENQUEUE_TIMEOUT_S", "PendingJobs"]
 
@@ -28,25 +28,25 @@ class PendingJobs:
     """Provisioning jobs to enqueue once the request's transaction has committed."""
 
     def __init__(self) -> None:
-        self._jobs: list[tuple[uuid.UUID, int]] = []
+        self._jobs: list[tuple[uuid.UUID, int, str]] = []
 
-    def add(self, project_id: uuid.UUID, generation: int) -> None:
-        """Enqueue the project's ``generation`` job after the commit."""
-        if (project_id, generation) not in self._jobs:
-            self._jobs.append((project_id, generation))
+    def add(self, project_id: uuid.UUID, generation: int, owner: str) -> None:
+        """Submit the ``owner``'s project's ``generation`` job after the commit."""
+        if (project_id, generation, owner) not in self._jobs:
+            self._jobs.append((project_id, generation, owner))
 
     def drop(self) -> None:
         """Forget every job (the transaction rolled back)."""
         self._jobs.clear()
 
-    async def flush(self, queue: ArqRedis) -> None:
-        """Enqueue every held job; failures are logged as warnings and left to the sweeper."""
+    async def flush(self, queue: FairQueue) -> None:
+        """Submit every held job; failures are logged as warnings and left to the sweeper."""
         jobs, self._jobs = self._jobs, []
-        for project_id, generation in jobs:
+        for project_id, generation, owner in jobs:
             job_id = provision_job_id(project_id, generation)
             try:
                 async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
-                    created = await enqueue_provision(queue, project_id, generation)
+                    created = await queue.submit(project_id, generation, owner)
             except Exception as exc:
                 _log.warning(
                     "job.enqueue_failed",

@@ -95,7 +95,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class RedisSettings(BaseSettings):
-    """Redis, which carries the jobs: ``REDIS_URL``, ``QUEUE_NAME``."""
+    """Redis, which carries the jobs: ``REDIS_URL``, ``QUEUE_NAME``, ``QUEUE_*``."""
 
     model_config = _section()
 
@@ -104,6 +104,18 @@ class RedisSettings(BaseSettings):
     )
     queue_name: str = Field(
         default="provisioner:queue", min_length=1, validation_alias=AliasChoices("QUEUE_NAME")
+    )
+    projects_in_flight: int = Field(
+        default=4,
+        ge=1,
+        validation_alias=AliasChoices("QUEUE_PROJECTS_IN_FLIGHT"),
+        description="Projects provisioned at once across the fleet, dispatched fairly by owner.",
+    )
+    dispatch_lease_s: float = Field(
+        default=150.0,
+        gt=0,
+        validation_alias=AliasChoices("QUEUE_DISPATCH_LEASE_S"),
+        description="A dispatched job's slot is freed after this long even if its worker died.",
     )
 
 

@@ -29,6 +29,7 @@ from api.deps import Resources
 from shared.auth import repository as token_repository
 from shared.auth.models import ApiToken, TokenRole
 from shared.crypto import SecretsCipher, hash_api_token, new_api_token
+from shared.fair_queue import fair_queue
 from shared.jobs import deserialize, open_queue, serialize
 from shared.settings import RedisSettings
 
@@ -110,7 +111,8 @@ def resources_for(
 ) -> Resources:
     """API resources on the test's database session factory, queue and cipher."""
     engine = sessionmaker.kw["bind"]
-    return Resources(engine, sessionmaker, queue, cipher, **others)
+    fair = fair_queue(queue, RedisSettings(queue_name=queue.default_queue_name))
+    return Resources(engine, sessionmaker, queue, fair, cipher, **others)
 
 
 async def _app(

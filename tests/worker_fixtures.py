@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sandbox import GitHubSandbox
 from shared.crypto import SecretsCipher, generate_secrets_key
 from shared.db.engine import session_scope
+from shared.fair_queue import fair_queue
 from shared.github.client import GitHubClient
-from shared.jobs import enqueue_provision, open_queue
+from shared.jobs import open_queue
 from shared.projects import lifecycle, repository
 from shared.projects.models import Project
 from shared.provisioning.repo_name import repository_name
@@ -60,7 +61,7 @@ class WorkerHarness:
                 request_fingerprint=None,
             )
             project_id, generation = project.id, project.generation
-        await enqueue_provision(self.queue, project_id, generation)
+        await self.state.fair.submit(project_id, generation, fields.get("owner", "alice"))
         return project_id
 
     async def run(self, **overrides: Any) -> None:
@@ -119,6 +120,7 @@ async def harness(
         github=github,
         provisioner=Provisioner(github, sleep=no_sleep, visibility_delays_s=(0, 0)),
         cipher=cipher,
+        fair=fair_queue(queue, queue_settings),
     )
     try:
         yield WorkerHarness(db_sessionmaker, queue, queue_settings, state, cipher)

@@ -9,6 +9,7 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.crypto import SecretsCipher
+from shared.fair_queue import FairQueue
 from shared.github.client import GitHubClient
 from shared.provisioning.steps import Provisioner
 from shared.settings import WorkerSettings
@@ -25,6 +26,8 @@ class WorkerState:
     github: GitHubClient
     provisioner: Provisioner
     cipher: SecretsCipher
+    fair: FairQueue
+    """Frees a job's dispatch slot when its run ends and dispatches the next."""
 
 
 def state_of(ctx: dict[str, Any]) -> WorkerState:

@@ -52,7 +52,16 @@ async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
     try:
         return await _attempt(state, job_id, job_try, UUID(project_id))
     finally:
+        await _next_in_line(state, job_id)
         structlog.contextvars.unbind_contextvars("project_id", "job_id", "attempt")
+
+
+async def _next_in_line(state: WorkerState, job_id: str) -> None:
+    """Free this run's dispatch slot; Redis trouble here is the lease's to mend."""
+    try:
+        await state.fair.finished(job_id)
+    except Exception as exc:
+        _log.warning("job.dispatch_failed", error=f"{type(exc).__name__}: {exc}")
 
 
 async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UUID) -> str:

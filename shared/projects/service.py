@@ -156,7 +156,7 @@ async def create_project(
             raise _name_taken(repo_name) from None
         raise
     structlog.contextvars.bind_contextvars(project_id=str(project.id))
-    jobs.add(project.id, project.generation)
+    jobs.add(project.id, project.generation, project.owner)
     _log.info("project.accepted", repo_name=repo_name, secrets_count=len(secrets))
     return await project_result(session, project)
 
@@ -229,7 +229,7 @@ async def retry_project(
         ) from None
     except lifecycle.RepoNameInUse as exc:
         raise _name_taken(exc.repo_name) from None
-    jobs.add(project.id, project.generation)
+    jobs.add(project.id, project.generation, project.owner)
     _log.info("project.retry_requested", outcome=outcome, generation=project.generation)
     return await project_result(session, project)
 

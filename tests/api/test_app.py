@@ -41,7 +41,7 @@ async def plumbing_client(
 
     async def write(session: AsyncSession, jobs: Any) -> None:
         await token_repository.insert_token(session, uuid.uuid4().hex, "user", "probe")
-        jobs.add(uuid.UUID(int=1), 1)
+        jobs.add(uuid.UUID(int=1), 1, "probe")
 
     @api_app.post("/_test/ok")
     async def ok(session: SessionDep, jobs: JobsDep) -> dict[str, str]:

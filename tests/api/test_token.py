@@ -85,7 +85,7 @@ async def test_github_refusal_is_502_and_outage_is_503_with_retry_after(
     refused = await minting_client.post(url, headers=bearer(api_tokens.service))
     assert refused.status_code == 502
     assert refused.json()["error"] == "github_validation_failed"
-    github_sandbox.fail_next("POST", r"/access_tokens$", status=503)
+    github_sandbox.fail_next("POST", r"/access_tokens$", status=503, times=3)
     outage = await minting_client.post(url, headers=bearer(api_tokens.service))
     assert outage.status_code == 503
     assert outage.json()["error"] == "github_server_error"

@@ -9,7 +9,6 @@ import pytest
 from sandbox import GitHubSandbox
 from shared.crypto import SecretsCipher, generate_secrets_key
 from shared.db.engine import session_scope
-from shared.jobs import enqueue_provision
 from shared.projects import lifecycle, repository
 from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in
 from tests.github_fixtures import ORG, Clock
@@ -162,7 +161,7 @@ async def test_ops_retry_of_a_failed_project(
         assert await lifecycle.request_retry(session, project, actor="ops-alice") == "requeued"
         generation = project.generation
     assert generation == 2
-    assert await enqueue_provision(harness.queue, project_id, generation)
+    assert await harness.state.fair.submit(project_id, generation, "alice")
     await harness.run()
     project = await harness.project(project_id)
     assert project.status == "ready"
