@@ -5,6 +5,7 @@ or rate-limited. Errors answer ``{"message": ...}`` with 400 (bad input) or 404.
 
 - ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``: rate-limit counters.
 - ``GET /_sandbox/faults``, ``PATCH /_sandbox/faults`` ``{field: value}``: fault settings.
+- ``POST /_sandbox/invitations/{invitation_id}/accept``: accept as the invitee would.
 """
 
 from __future__ import annotations
@@ -103,6 +104,15 @@ def admin_routes(sb: GitHubSandbox) -> list[BaseRoute]:
         return JSONResponse(_faults_json(sb))
 
     @endpoint
+    async def accept(request: Request) -> Response:
+        try:
+            invitation_id = int(request.path_params["invitation_id"])
+        except ValueError as exc:
+            raise AdminError(404, "no such invitation") from exc
+        sb.accept_invitation(invitation_id)
+        return Response(status_code=204)
+
+    @endpoint
     async def unknown(request: Request) -> Response:
         raise AdminError(404, f"no control route {request.method} {request.url.path}")
 
@@ -110,6 +120,7 @@ def admin_routes(sb: GitHubSandbox) -> list[BaseRoute]:
         Route(f"{PREFIX}/stats", stats, methods=["GET"]),
         Route(f"{PREFIX}/stats/reset", reset_stats, methods=["POST"]),
         Route(f"{PREFIX}/faults", faults, methods=["GET", "PATCH"]),
+        Route(f"{PREFIX}/invitations/{{invitation_id}}/accept", accept, methods=["POST"]),
         Route(
             PREFIX + "/{rest:path}",
             unknown,
