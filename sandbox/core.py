@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from sandbox.admin import admin_routes
+from sandbox.drift import Drift
 from sandbox.faults import FailRule, Faults, Injector
 from sandbox.models import Account, Installation, Organization, RequestRecord, SandboxRepository
 from sandbox.names import normalize_repo_name
@@ -31,7 +32,7 @@ class ConnectionDropped(ConnectionResetError):
     """Raised inside the ASGI app to abort a response (fault ``drop``)."""
 
 
-class GitHubSandbox(Seeding):
+class GitHubSandbox(Seeding, Drift):
     """Our own GitHub: App auth, repositories and their settings, contents, Actions secrets
     and variables, access, protection, rate limits, faults.
 

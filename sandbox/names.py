@@ -1,12 +1,20 @@
-"""GitHub's naming rules for repositories and Actions secrets."""
+"""GitHub's naming rules for repositories, Actions secrets and variables, and their limits."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_REPO_NAME", "normalize_repo_name", "secret_name_problem"]
+__all__ = [
+    "MAX_REPO_NAME",
+    "MAX_VARIABLES",
+    "MAX_VARIABLE_BYTES",
+    "normalize_repo_name",
+    "secret_name_problem",
+]
 
 MAX_REPO_NAME = 100
+MAX_VARIABLES = 500
+MAX_VARIABLE_BYTES = 48 * 1024
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9._-]")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -12,12 +12,10 @@ from sandbox.context import Ctx, Reply, unprocessable
 from sandbox.errors import GitHubError, not_found
 from sandbox.handlers.paging import paginate
 from sandbox.models import SandboxRepository, VariableRecord
-from sandbox.names import secret_name_problem
+from sandbox.names import MAX_VARIABLE_BYTES, MAX_VARIABLES, secret_name_problem
 from sandbox.payloads import iso
 
 __all__ = [
-    "MAX_VARIABLES",
-    "MAX_VARIABLE_BYTES",
     "create_variable",
     "delete_variable",
     "get_variable",
@@ -26,8 +24,6 @@ __all__ = [
     "variable_json",
 ]
 
-MAX_VARIABLES = 500
-MAX_VARIABLE_BYTES = 48 * 1024
 _DOCS = "https://docs.github.com/rest/actions/variables"
 
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from sandbox import GitHubSandbox
-from sandbox.handlers.variables import MAX_VARIABLES
 from sandbox.models import VariableRecord
+from sandbox.names import MAX_VARIABLES
 from tests.sandbox.conftest import ORG
 
 VARS = "/repos/acme/r/actions/variables"
