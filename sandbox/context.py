@@ -57,18 +57,17 @@ class Ctx:
 
     def authorize(self) -> None:
         """403 unless the token has every permission this operation needs."""
-        lacking = missing(self.token.permissions, self.operation) if self.token else ("?",)
-        if lacking:
+        if self.token is None or missing(self.token.permissions, self.operation):
             raise not_accessible(self.docs, accepted_header(REQUIRED.get(self.operation, ())))
 
-    def repo(self, owner: str | None = None, name: str | None = None) -> SandboxRepository:
-        """The path's repository (or ``owner/name``), after GitHub's checks, in order.
+    def repo(self) -> SandboxRepository:
+        """The path's repository, after GitHub's checks, in order.
 
         404 when it is missing, hidden from the token, just created or still being
         generated from a template; 403 without the operation's permissions; 403 for a
         write to an archived repository (but unarchiving and deleting it).
         """
-        repo = self.state.repository(owner or self.params["owner"], name or self.params["repo"])
+        repo = self.state.repository(self.params["owner"], self.params["repo"])
         if repo is None or not self.can_see(repo) or self.settling(repo):
             raise not_found(self.docs)
         self.authorize()

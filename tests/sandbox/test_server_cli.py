@@ -22,6 +22,17 @@ def test_serves_on_a_free_loopback_port(sandbox: GitHubSandbox) -> None:
     assert sandbox.count("GET", "/rate_limit") == 1
 
 
+def test_control_routes_over_loopback(sandbox: GitHubSandbox) -> None:
+    sandbox.add_repository("acme", "r")
+    with serve_in_thread(sandbox) as base:
+        assert httpx.get(f"{base}/_sandbox/stats").json()["writes_accepted"] == 0
+        r = httpx.patch(f"{base}/_sandbox/repos/acme/r", json={"archived": True})
+        assert r.status_code == 204
+    repo = sandbox.repository("acme", "r")
+    assert repo is not None
+    assert repo.archived
+
+
 def test_cli_generates_the_key_once_with_mode_0600(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "app.pem"
     args = parser().parse_args(
