@@ -56,6 +56,7 @@ class SandboxState:
         self.accounts: dict[str, Account] = {}
         self.orgs: dict[str, Organization] = {}
         self.bot = Account(app_id, f"{app_slug}[bot]", "Bot")
+        self._filling: list[SandboxRepository] = []
         self.installations: dict[int, Installation] = {}
         self.repos: dict[tuple[str, str], SandboxRepository] = {}
         self.tokens = TokenStore(random.Random(seed + 1))  # noqa: S311 - see TokenStore
@@ -154,11 +155,19 @@ class SandboxState:
         repo.name = name
         self.repos[(repo.owner.login.lower(), name.lower())] = repo
 
+    def fill_later(self, repo: SandboxRepository, files: dict[str, bytes], at: float) -> None:
+        """Give ``repo`` the files of its template at ``at``; until then it answers 404."""
+        repo.content_ready_at, repo.pending_files = at, dict(files)
+        self._filling.append(repo)
+
     def settle(self) -> None:
         """Land the copied files of template generations whose delay has passed."""
+        if not self._filling:
+            return
         now = self.clock()
-        for repo in self.repos.values():
-            if repo.content_ready_at is not None and now >= repo.content_ready_at:
+        for repo in list(self._filling):
+            if repo.content_ready_at is None or now >= repo.content_ready_at:
+                self._filling.remove(repo)
                 repo.content_ready_at = None
                 files, repo.pending_files = repo.pending_files, {}
                 for path, content in files.items():

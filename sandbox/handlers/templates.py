@@ -51,8 +51,7 @@ def create_using_template(ctx: Ctx) -> Reply:
     files = dict(template.files)
     delay = ctx.faults.template_content_delay_s
     if delay > 0:
-        repo.content_ready_at = s.clock() + delay
-        repo.pending_files = files
+        s.fill_later(repo, files, s.clock() + delay)
     else:
         for path, content in files.items():
             s.commit_file(repo, path, content, "Initial commit", s.bot_author())
