@@ -5,65 +5,26 @@ or rate-limited. Errors answer ``{"message": ...}`` with 400 (bad input) or 404.
 
 - ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``: rate-limit counters.
 - ``GET /_sandbox/faults``, ``PATCH /_sandbox/faults`` ``{field: value}``: fault settings.
+- ``POST /_sandbox/invitations/{invitation_id}/accept``: accept as the invitee would.
+- ``/_sandbox/repos/{owner}/{repo}/...``: behind-the-back changes (:mod:`sandbox.admin_drift`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.admin_drift import drift_routes
+from sandbox.control import PREFIX, AdminError, endpoint, json_object
+
 if TYPE_CHECKING:
     from sandbox.core import GitHubSandbox
 
-__all__ = ["PREFIX", "AdminError", "admin_routes", "endpoint", "json_object"]
-
-PREFIX = "/_sandbox"
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class AdminError(Exception):
-    """A refused control request: ``status`` (400 or 404) and a message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def endpoint(run: Callable[[Request], Awaitable[Response]]) -> Endpoint:
-    """Wrap a control endpoint so AdminError, ValueError and KeyError become JSON errors."""
-
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await run(request)
-        except AdminError as exc:
-            return JSONResponse({"message": str(exc)}, status_code=exc.status)
-        except ValueError as exc:
-            return JSONResponse({"message": str(exc)}, status_code=400)
-        except LookupError as exc:
-            return JSONResponse({"message": f"not found: {exc}"}, status_code=404)
-
-    return wrapped
-
-
-async def json_object(request: Request) -> dict[str, Any]:
-    """The request's JSON object body ({} when empty); 400 when it is something else."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise AdminError(400, "the body is not JSON") from exc
-    if not isinstance(body, dict):
-        raise AdminError(400, "the body must be a JSON object")
-    return body
+__all__ = ["admin_routes"]
 
 
 def _faults_json(sb: GitHubSandbox) -> dict[str, Any]:
@@ -103,6 +64,15 @@ def admin_routes(sb: GitHubSandbox) -> list[BaseRoute]:
         return JSONResponse(_faults_json(sb))
 
     @endpoint
+    async def accept(request: Request) -> Response:
+        try:
+            invitation_id = int(request.path_params["invitation_id"])
+        except ValueError as exc:
+            raise AdminError(404, "no such invitation") from exc
+        sb.accept_invitation(invitation_id)
+        return Response(status_code=204)
+
+    @endpoint
     async def unknown(request: Request) -> Response:
         raise AdminError(404, f"no control route {request.method} {request.url.path}")
 
@@ -110,6 +80,8 @@ def admin_routes(sb: GitHubSandbox) -> list[BaseRoute]:
         Route(f"{PREFIX}/stats", stats, methods=["GET"]),
         Route(f"{PREFIX}/stats/reset", reset_stats, methods=["POST"]),
         Route(f"{PREFIX}/faults", faults, methods=["GET", "PATCH"]),
+        Route(f"{PREFIX}/invitations/{{invitation_id}}/accept", accept, methods=["POST"]),
+        *drift_routes(sb),
         Route(
             PREFIX + "/{rest:path}",
             unknown,

@@ -20,6 +20,7 @@ from sandbox.faults import (
     GITHUB_WRITES_PER_MINUTE,
     Faults,
 )
+from sandbox.state import DEFAULT_PERMISSIONS
 
 __all__ = ["build_sandbox", "load_or_create_key", "main", "parser"]
 
@@ -59,6 +60,40 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-after-s", type=int, default=60)
     p.add_argument("--post-create-404-s", type=float, default=0.0)
     p.add_argument("--drop-connection-rate", type=float, default=0.0)
+    p.add_argument(
+        "--template-content-delay-s",
+        type=float,
+        default=0.0,
+        help="a repository generated from a template answers 404 this long, then has its files",
+    )
+    world = p.add_argument_group("the world (repeatable)")
+    world.add_argument("--enterprise-org", action="append", default=[], metavar="ORG")
+    world.add_argument("--user", action="append", default=[], metavar="LOGIN")
+    world.add_argument("--member", action="append", default=[], type=_pair, metavar="ORG/LOGIN")
+    world.add_argument("--team", action="append", default=[], type=_pair, metavar="ORG/SLUG")
+    world.add_argument(
+        "--property",
+        action="append",
+        default=[],
+        type=_property,
+        metavar="ORG/NAME=TYPE[:V1,V2]",
+        help="a custom property of an org's schema, e.g. acme/tier=single_select:gold,silver",
+    )
+    world.add_argument(
+        "--template", action="append", default=[], type=_pair, metavar="ORG/NAME",
+        help="a template repository (is_template) with a README.md",
+    )  # fmt: skip
+    world.add_argument(
+        "--permissions",
+        type=_permissions,
+        default=None,
+        metavar="NAME=LEVEL,...",
+        help="what each installation is granted (default: all provisioning uses)",
+    )
+    world.add_argument(
+        "--without-permission", action="append", default=[], metavar="NAME",
+        help="take one permission away from the installations",
+    )  # fmt: skip
     limits = p.add_argument_group("secondary limits (off unless given)")
     limits.add_argument(
         "--github-limits",
@@ -118,8 +153,13 @@ def build_sandbox(args: argparse.Namespace) -> tuple[GitHubSandbox, dict[str, in
         seed=args.seed,
         rate_limit=args.rate_limit,
     )
-    installs = {org: sb.add_installation(org) for org in args.org}
+    permissions = dict(args.permissions or DEFAULT_PERMISSIONS)
+    for name in args.without_permission:
+        permissions.pop(name, None)
+    installs = {org: sb.add_installation(org, permissions=permissions) for org in args.org}
+    _seed(sb, args)
     f = sb.faults
+    f.template_content_delay_s = args.template_content_delay_s
     f.latency_s = args.latency_ms / 1000
     f.server_error_rate = args.server_error_rate
     f.rate_limit_429_rate = args.rate_limit_429_rate
@@ -139,6 +179,47 @@ def build_sandbox(args: argparse.Namespace) -> tuple[GitHubSandbox, dict[str, in
 
 def _given(value: int | None, fallback: int | None) -> int | None:
     return value if value is not None else fallback
+
+
+def _seed(sb: GitHubSandbox, args: argparse.Namespace) -> None:
+    for org in args.enterprise_org:
+        sb.set_enterprise(org)
+    for login in args.user:
+        sb.add_user(login)
+    for org, login in args.member:
+        sb.add_user(login, member_of=[org])
+    for org, slug in args.team:
+        sb.add_team(org, slug)
+    for org, name, value_type, allowed in args.property:
+        sb.define_property(org, name, value_type, allowed_values=allowed)
+    for org, name in args.template:
+        sb.add_repository(org, name, {"README.md": f"# {name}\n"}, is_template=True)
+
+
+def _pair(value: str) -> tuple[str, str]:
+    left, sep, right = value.partition("/")
+    if not sep or not left or not right or "/" in right:
+        raise argparse.ArgumentTypeError(f"expected OWNER/NAME, got {value!r}")
+    return left, right
+
+
+def _property(value: str) -> tuple[str, str, str, list[str] | None]:
+    where, sep, kind = value.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected ORG/NAME=TYPE[:V1,V2], got {value!r}")
+    org, name = _pair(where)
+    value_type, _, allowed = kind.partition(":")
+    return org, name, value_type, [v for v in allowed.split(",") if v] or None
+
+
+def _permissions(value: str) -> dict[str, str]:
+    found = {}
+    for item in value.split(","):
+        name, sep, level = item.strip().partition("=")
+        if not sep or level not in {"read", "write", "admin"}:
+            raise argparse.ArgumentTypeError(f"expected NAME=read|write|admin, got {item!r}")
+        found[name] = level
+    return found
 
 
 class _AnnouncingServer(uvicorn.Server):

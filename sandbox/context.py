@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.errors import GitHubError, not_accessible, not_found
+from sandbox.errors import GitHubError, archived_read_only, not_accessible, not_found
 from sandbox.faults import Faults
 from sandbox.models import Installation, IssuedToken, SandboxRepository
+from sandbox.permissions import REQUIRED, accepted_header, missing
+from sandbox.permissions import has as has_permission
 from sandbox.state import SandboxState
 
 __all__ = ["Ctx", "Reply", "has_permission", "unprocessable"]
 
-_LEVELS = {"read": 1, "write": 2, "admin": 3}
-
-
-def has_permission(granted: dict[str, str], name: str, level: str) -> bool:
-    """Whether ``granted`` includes ``name`` at ``level`` or above."""
-    return _LEVELS.get(granted.get(name, ""), 0) >= _LEVELS[level]
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass
@@ -58,20 +55,36 @@ class Ctx:
         """The JSON object sent (empty when none)."""
         return self.body if isinstance(self.body, dict) else {}
 
-    def require(self, name: str, level: str) -> None:
-        """403 unless the token has permission ``name`` at ``level``."""
-        if self.token is None or not has_permission(self.token.permissions, name, level):
-            raise not_accessible(self.docs)
+    def authorize(self) -> None:
+        """403 unless the token has every permission this operation needs."""
+        if self.token is None or missing(self.token.permissions, self.operation):
+            raise not_accessible(self.docs, accepted_header(REQUIRED.get(self.operation, ())))
 
     def repo(self) -> SandboxRepository:
-        """The path's repository, or 404 when it is missing, hidden or just created."""
+        """The path's repository, after GitHub's checks, in order.
+
+        404 when it is missing, hidden from the token, just created or still being
+        generated from a template; 403 without the operation's permissions; 403 for a
+        write to an archived repository (but unarchiving and deleting it).
+        """
         repo = self.state.repository(self.params["owner"], self.params["repo"])
-        if repo is None or not self.can_see(repo):
+        if repo is None or not self.can_see(repo) or self.settling(repo):
             raise not_found(self.docs)
-        window = self.faults.post_create_404_s
-        if repo.created_by_api and window and self.state.clock() < repo.created_at + window:
-            raise not_found(self.docs)
+        self.authorize()
+        exempt = self.operation == "repos/delete" or (
+            self.operation == "repos/update" and self.json_body().get("archived") is False
+        )
+        if repo.archived and self.method in _WRITES and not exempt:
+            raise archived_read_only(self.docs)
         return repo
+
+    def settling(self, repo: SandboxRepository) -> bool:
+        """Whether ``repo`` still answers 404: just created, or its template content pending."""
+        now = self.state.clock()
+        if repo.content_ready_at is not None and now < repo.content_ready_at:
+            return True
+        window = self.faults.post_create_404_s
+        return bool(repo.created_by_api and window and now < repo.created_at + window)
 
     def can_see(self, repo: SandboxRepository) -> bool:
         """Whether the token's installation and repository scope include ``repo``."""

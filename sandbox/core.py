@@ -16,10 +16,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from sandbox.admin import admin_routes
+from sandbox.drift import Drift
 from sandbox.faults import FailRule, Faults, Injector
-from sandbox.models import Installation, RequestRecord, SandboxRepository
+from sandbox.models import Account, Installation, Organization, RequestRecord, SandboxRepository
 from sandbox.names import normalize_repo_name
 from sandbox.pipeline import Incoming, Outcome, Pipeline
+from sandbox.seeding import Seeding
 from sandbox.state import DEFAULT_PERMISSIONS, SandboxState
 from sandbox.stats import LimitStats
 
@@ -30,8 +32,9 @@ class ConnectionDropped(ConnectionResetError):
     """Raised inside the ASGI app to abort a response (fault ``drop``)."""
 
 
-class GitHubSandbox:
-    """Our own GitHub: App auth, repositories, contents, Actions secrets, rate limits, faults.
+class GitHubSandbox(Seeding, Drift):
+    """Our own GitHub: App auth, repositories and their settings, contents, Actions secrets
+    and variables, access, protection, rate limits, faults.
 
     ``app_public_key_pem``: the App's public key (PEM bytes or key object) that App JWTs
     must be signed for. ``clock``: the sandbox's time (tests pass a fake one to expire
@@ -115,8 +118,8 @@ class GitHubSandbox:
     ) -> int:
         """Install the App on an account; returns the installation id.
 
-        ``permissions`` default: administration, contents, secrets and pull_requests
-        write, metadata read.
+        ``permissions`` default: ``sandbox.state.DEFAULT_PERMISSIONS`` (all provisioning
+        uses: administration, contents, secrets, actions_variables, custom properties...).
         """
         with self._state.lock:
             return self._state.add_installation(
@@ -128,9 +131,15 @@ class GitHubSandbox:
         return self._state.installations.get(installation_id)
 
     def add_repository(
-        self, owner: str, name: str, files: dict[str, str] | None = None, private: bool = True
+        self,
+        owner: str,
+        name: str,
+        files: dict[str, str] | None = None,
+        private: bool = True,
+        *,
+        is_template: bool = False,
     ) -> SandboxRepository:
-        """A repository that exists beforehand (ours from an earlier run, or foreign).
+        """A repository that exists beforehand (ours from an earlier run, foreign, a template).
 
         ``files`` (path → text) become one commit each. Not subject to ``post_create_404_s``.
         """
@@ -140,7 +149,8 @@ class GitHubSandbox:
         with self._state.lock:
             if self._state.repository(owner, name) is not None:
                 raise ValueError(f"{owner}/{name} exists already")
-            repo = self._state.create_repository(owner, name, private=private)
+            settings = {"is_template": True} if is_template else None
+            repo = self._state.create_repository(owner, name, private=private, settings=settings)
             for path, text in (files or {}).items():
                 self._state.commit_file(
                     repo, path, text.encode(), f"Add {path}", self._state.bot_author()
@@ -152,12 +162,24 @@ class GitHubSandbox:
     def repository(self, owner: str, name: str) -> SandboxRepository | None:
         """The repository ``owner/name`` (case-insensitive), or None."""
         with self._state.lock:
+            self._state.settle()
             return self._state.repository(owner, name)
+
+    def organization(self, login: str) -> Organization:
+        """What the sandbox knows of organization ``login``: teams, schema, members."""
+        with self._state.lock:
+            return self._state.org(login)
+
+    def user(self, login: str) -> Account | None:
+        """The seeded user ``login`` (case-insensitive), or None."""
+        with self._state.lock:
+            return self._state.user(login)
 
     @property
     def repositories(self) -> list[SandboxRepository]:
         """Every repository, in creation order."""
         with self._state.lock:
+            self._state.settle()
             return list(self._state.repos.values())
 
     @property

@@ -7,6 +7,7 @@ from typing import Any
 __all__ = [
     "DOCS",
     "GitHubError",
+    "archived_read_only",
     "bad_credentials",
     "invalid_request",
     "not_accessible",
@@ -47,10 +48,24 @@ def not_found(documentation_url: str = DOCS) -> GitHubError:
     return GitHubError(404, "Not Found", documentation_url=documentation_url)
 
 
-def not_accessible(documentation_url: str = DOCS) -> GitHubError:
-    """403 for a permission the installation or token lacks."""
+def not_accessible(documentation_url: str = DOCS, accepted: str | None = None) -> GitHubError:
+    """403 for a permission the installation or token lacks.
+
+    ``accepted``: the ``x-accepted-github-permissions`` header (e.g. ``administration=write``).
+    """
+    headers = {"x-accepted-github-permissions": accepted} if accepted else None
     return GitHubError(
-        403, "Resource not accessible by integration", documentation_url=documentation_url
+        403,
+        "Resource not accessible by integration",
+        documentation_url=documentation_url,
+        headers=headers,
+    )
+
+
+def archived_read_only(documentation_url: str = DOCS) -> GitHubError:
+    """403 for a write to an archived repository."""
+    return GitHubError(
+        403, "Repository was archived so is read-only.", documentation_url=documentation_url
     )
 
 

@@ -7,13 +7,25 @@ from typing import Any
 
 __all__ = [
     "Account",
+    "Collaborator",
     "Commit",
+    "Environment",
     "Installation",
+    "Invitation",
     "IssuedToken",
+    "Organization",
+    "PropertyDefinition",
+    "PropertyValue",
     "RequestRecord",
+    "Ruleset",
     "SandboxRepository",
     "SecretRecord",
+    "Team",
+    "VariableRecord",
 ]
+
+PropertyValue = str | list[str]
+"""A custom property's value: a string, or a list of strings for ``multi_select``."""
 
 
 @dataclass
@@ -36,8 +48,56 @@ class Installation:
 
 
 @dataclass
+class Team:
+    """An organization's team; repositories it can reach are kept on each repository."""
+
+    id: int
+    slug: str
+    name: str
+    description: str | None
+    privacy: str
+    created_at: float
+
+
+@dataclass
+class PropertyDefinition:
+    """One custom property of an organization's schema.
+
+    ``value_type``: ``string``, ``single_select``, ``multi_select``, ``true_false`` or
+    ``url``; ``allowed_values`` for the two selects.
+    """
+
+    name: str
+    value_type: str = "string"
+    required: bool = False
+    default_value: PropertyValue | None = None
+    description: str | None = None
+    allowed_values: list[str] | None = None
+    values_editable_by: str = "org_actors"
+
+
+@dataclass
+class Organization:
+    """What the sandbox knows of an organization beyond its account.
+
+    ``enterprise``: owned by an enterprise (allows ``internal`` visibility). ``teams`` by
+    lower-case slug, ``properties`` (the custom property schema) by lower-case name,
+    ``members`` lower-case logins.
+    """
+
+    account: Account
+    enterprise: bool = False
+    teams: dict[str, Team] = field(default_factory=dict)
+    properties: dict[str, PropertyDefinition] = field(default_factory=dict)
+    members: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Commit:
-    """One commit made by a contents PUT (or ``auto_init``): one file changed."""
+    """One commit made by a contents PUT or DELETE (or ``auto_init``): one file changed.
+
+    ``deleted``: the commit removed ``path`` (``content`` is then empty).
+    """
 
     sha: str
     path: str
@@ -47,6 +107,7 @@ class Commit:
     author: dict[str, str]
     time: float
     parent: str | None
+    deleted: bool = False
 
 
 @dataclass
@@ -59,10 +120,73 @@ class SecretRecord:
 
 
 @dataclass
+class VariableRecord:
+    """An Actions variable (``name`` as stored: upper case)."""
+
+    name: str
+    value: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass
+class Collaborator:
+    """A person with direct access to a repository, at ``role`` (pull ... admin)."""
+
+    account: Account
+    role: str
+
+
+@dataclass
+class Invitation:
+    """A pending invitation of ``invitee`` to a repository, at ``role`` (pull ... admin)."""
+
+    id: int
+    invitee: Account
+    inviter: Account
+    role: str
+    created_at: float
+
+
+@dataclass
+class Ruleset:
+    """A repository ruleset; ``conditions``, ``rules`` and ``bypass_actors`` as sent."""
+
+    id: int
+    name: str
+    target: str
+    enforcement: str
+    bypass_actors: list[dict[str, Any]]
+    conditions: dict[str, Any] | None
+    rules: list[dict[str, Any]]
+    created_at: float
+    updated_at: float
+
+
+@dataclass
+class Environment:
+    """A deployment environment; ``reviewers`` as ``(type, id)`` pairs."""
+
+    id: int
+    name: str
+    wait_timer: int
+    prevent_self_review: bool
+    reviewers: list[tuple[str, int]]
+    deployment_branch_policy: dict[str, bool] | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass
 class SandboxRepository:
-    """A repository with its current files, commit history and Actions secrets.
+    """A repository with its files, commit history, Actions secrets and settings.
 
     ``files`` maps path → current content, ``secrets`` NAME → decrypted value.
+    ``settings`` holds the create/PATCH fields that have no attribute of their own.
+    ``team_access`` maps team id → role; ``collaborators`` and ``environments`` are
+    keyed by lower-case login / name. ``protection``: classic branch protection by
+    branch, as sent. A repository generated from ``template`` answers 404 until
+    ``content_ready_at``, when ``pending_files`` become its first commits.
     """
 
     id: int
@@ -81,6 +205,20 @@ class SandboxRepository:
     commits: list[Commit] = field(default_factory=list)
     secret_records: dict[str, SecretRecord] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    archived: bool = False
+    internal: bool = False
+    topics: list[str] = field(default_factory=list)
+    custom_properties: dict[str, PropertyValue] = field(default_factory=dict)
+    variables: dict[str, VariableRecord] = field(default_factory=dict)
+    team_access: dict[int, str] = field(default_factory=dict)
+    collaborators: dict[str, Collaborator] = field(default_factory=dict)
+    invitations: dict[int, Invitation] = field(default_factory=dict)
+    rulesets: dict[int, Ruleset] = field(default_factory=dict)
+    protection: dict[str, dict[str, Any]] = field(default_factory=dict)
+    environments: dict[str, Environment] = field(default_factory=dict)
+    template: SandboxRepository | None = field(default=None, repr=False)
+    content_ready_at: float | None = None
+    pending_files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def full_name(self) -> str:
@@ -91,6 +229,11 @@ class SandboxRepository:
     def secrets(self) -> dict[str, str]:
         """Actions secrets, NAME → decrypted value."""
         return {name: rec.value for name, rec in self.secret_records.items()}
+
+    @property
+    def visibility(self) -> str:
+        """``public``, ``private`` or ``internal``."""
+        return "internal" if self.internal else "private" if self.private else "public"
 
     @property
     def head(self) -> str | None:

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from sandbox.gitobjects import blob_sha
 from sandbox.models import Account, Commit, Installation, SandboxRepository
+from sandbox.repo_settings import setting
 
 __all__ = [
     "account_json",
@@ -175,7 +176,6 @@ def repository_json(
     """The ``full-repository`` shape (``repository`` when ``full`` is False)."""
     url = f"{api}/repos/{repo.full_name}"
     host = urlsplit(web).netloc or "github.com"
-    s = repo.settings
     body: dict[str, Any] = {
         "id": repo.id,
         "node_id": node_id("R_kgDO", repo.id),
@@ -195,28 +195,24 @@ def repository_json(
         "ssh_url": f"git@{host}:{repo.full_name}.git",
         "clone_url": f"{web}/{repo.full_name}.git",
         "svn_url": f"{web}/{repo.full_name}",
-        "homepage": s.get("homepage"),
+        "homepage": setting(repo, "homepage"),
         "mirror_url": None,
         "size": sum(len(c) for c in repo.files.values()) // 1024,
         "stargazers_count": 0,
         "watchers_count": 0,
         "language": None,
-        "has_issues": s.get("has_issues", True),
-        "has_projects": s.get("has_projects", True),
-        "has_downloads": s.get("has_downloads", True),
-        "has_wiki": s.get("has_wiki", True),
+        **{k: setting(repo, k) for k in _FLAGS},
         "has_pages": False,
-        "has_discussions": s.get("has_discussions", False),
         "forks_count": 0,
-        "archived": False,
+        "archived": repo.archived,
         "disabled": False,
         "open_issues_count": 0,
         "license": None,
-        "allow_forking": not repo.private,
-        "is_template": s.get("is_template", False),
-        "web_commit_signoff_required": False,
-        "topics": [],
-        "visibility": "private" if repo.private else "public",
+        "allow_forking": setting(repo, "allow_forking"),
+        "is_template": setting(repo, "is_template"),
+        "web_commit_signoff_required": setting(repo, "web_commit_signoff_required"),
+        "topics": list(repo.topics),
+        "visibility": repo.visibility,
         "forks": 0,
         "open_issues": 0,
         "watchers": 0,
@@ -230,27 +226,46 @@ def repository_json(
         },
     }
     if full:
+        body.update({k: setting(repo, k) for k in _MERGE_SETTINGS})
         body.update(
             {
-                "allow_squash_merge": s.get("allow_squash_merge", True),
-                "allow_merge_commit": s.get("allow_merge_commit", True),
-                "allow_rebase_merge": s.get("allow_rebase_merge", True),
-                "allow_auto_merge": s.get("allow_auto_merge", False),
-                "delete_branch_on_merge": s.get("delete_branch_on_merge", False),
-                "allow_update_branch": False,
-                "use_squash_pr_title_as_default": False,
-                "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
-                "squash_merge_commit_message": "COMMIT_MESSAGES",
-                "merge_commit_title": "MERGE_MESSAGE",
-                "merge_commit_message": "PR_TITLE",
                 "temp_clone_token": "",
                 "network_count": 0,
                 "subscribers_count": 0,
+                "custom_properties": dict(repo.custom_properties),
             }
         )
+        if setting(repo, "security_and_analysis") is not None:
+            body["security_and_analysis"] = setting(repo, "security_and_analysis")
+        if repo.template is not None:
+            body["template_repository"] = repository_json(repo.template, api, web, full=False)
         if repo.owner.type == "Organization":
             body["organization"] = account_json(repo.owner, api, web)
     return body
+
+
+_FLAGS = (
+    "has_issues",
+    "has_projects",
+    "has_downloads",
+    "has_wiki",
+    "has_discussions",
+    "has_pull_requests",
+    "pull_request_creation_policy",
+)
+_MERGE_SETTINGS = (
+    "allow_squash_merge",
+    "allow_merge_commit",
+    "allow_rebase_merge",
+    "allow_auto_merge",
+    "delete_branch_on_merge",
+    "allow_update_branch",
+    "use_squash_pr_title_as_default",
+    "squash_merge_commit_title",
+    "squash_merge_commit_message",
+    "merge_commit_title",
+    "merge_commit_message",
+)
 
 
 def _file_links(repo: SandboxRepository, path: str, sha: str, api: str, web: str) -> dict[str, str]:

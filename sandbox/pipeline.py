@@ -20,7 +20,7 @@ from sandbox.handlers import HANDLERS, UNIMPLEMENTED, Handler
 from sandbox.limits import WRITE_METHODS
 from sandbox.models import RequestRecord
 from sandbox.ratelimit import RateWindow
-from sandbox.spec import match_route, request_violation
+from sandbox.spec import body_to_validate, match_route, request_violation
 from sandbox.state import SandboxState
 
 __all__ = ["API_VERSIONS", "Incoming", "Outcome", "Pipeline"]
@@ -81,6 +81,7 @@ class Pipeline:
         :meth:`land` is called with it, after the answer has been sent.
         """
         request_id = f"5A1D:{len(self.records):06X}"
+        self.state.settle()
         parsed: Any = None
         trace = _Trace(request_id)
         try:
@@ -139,7 +140,8 @@ class Pipeline:
             raise GitHubError(404, "Not Found")
         violation = None
         if self.validate:
-            violation = request_violation(route, req.path, params, req.query, req.body or None)
+            checked = body_to_validate(route.operation_id, parsed, req.body)
+            violation = request_violation(route, req.path, params, req.query, checked or None)
             if violation:
                 self.violations.append(f"{req.method} {route.pattern} ({req.path}): {violation}")
         handler = HANDLERS.get(route.operation_id, UNIMPLEMENTED)

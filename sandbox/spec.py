@@ -21,6 +21,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 __all__ = [
     "HOST_URL",
     "Route",
+    "body_to_validate",
     "document",
     "match_route",
     "openapi",
@@ -97,6 +98,33 @@ def match_route(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
             return route, m.groupdict()
         path_params = m.groupdict()
     return None, path_params or {}
+
+
+_INTERNAL_VISIBILITY = frozenset({"repos/create-in-org", "repos/update"})
+_PROPERTY_VALUES = "repos/custom-properties-for-repos-create-or-update-repository-values"
+
+
+def body_to_validate(operation: str, parsed: Any, raw: bytes) -> bytes:
+    """The request body as validated: ``raw``, but for two things GitHub accepts.
+
+    - ``visibility: internal`` on create and PATCH: GitHub Enterprise Cloud's description
+      has it (the handler refuses it outside an enterprise); validated without it.
+    - ``value: null`` in custom property values: the operation's text says null unsets
+      a value, but its schema puts ``nullable`` beside ``oneOf``, which OpenAPI 3.0.3
+      ignores; validated as an empty string.
+    """
+    if not isinstance(parsed, dict):
+        return raw
+    if operation in _INTERNAL_VISIBILITY and parsed.get("visibility") == "internal":
+        return json.dumps({k: v for k, v in parsed.items() if k != "visibility"}).encode()
+    items = parsed.get("properties")
+    if operation == _PROPERTY_VALUES and isinstance(items, list):
+        fixed = [
+            {**i, "value": ""} if isinstance(i, dict) and i.get("value", 0) is None else i
+            for i in items
+        ]
+        return json.dumps({**parsed, "properties": fixed}).encode()
+    return raw
 
 
 class _Request:

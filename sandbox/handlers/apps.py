@@ -69,14 +69,9 @@ def get_repo_installation(ctx: Ctx) -> Reply:
     """GET /repos/{owner}/{repo}/installation: 404 unless the repository exists."""
     repo = ctx.state.repository(ctx.params["owner"], ctx.params["repo"])
     inst = ctx.state.installation_for(ctx.params["owner"])
-    if repo is None or inst is None or _just_created(ctx, repo):
+    if repo is None or inst is None or ctx.settling(repo):
         raise not_found(ctx.docs)
     return Reply(200, _installation(ctx, inst))
-
-
-def _just_created(ctx: Ctx, repo: SandboxRepository) -> bool:
-    window = ctx.faults.post_create_404_s
-    return bool(repo.created_by_api and window and ctx.state.clock() < repo.created_at + window)
 
 
 def create_access_token(ctx: Ctx) -> Reply:

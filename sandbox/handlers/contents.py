@@ -10,7 +10,7 @@ from sandbox.errors import GitHubError, invalid_request, not_found
 from sandbox.gitobjects import blob_sha, tree_sha
 from sandbox.payloads import commit_json, content_file_json
 
-__all__ = ["get_content", "put_content"]
+__all__ = ["delete_content", "get_content", "put_content"]
 
 _GET_DOCS = "https://docs.github.com/rest/repos/contents#get-repository-content"
 _PUT_DOCS = "https://docs.github.com/rest/repos/contents#create-or-update-file-contents"
@@ -24,7 +24,6 @@ def get_content(ctx: Ctx) -> Reply:
     """GET /repos/{owner}/{repo}/contents/{path}: a file, at ``ref`` if given."""
     ctx.docs = _GET_DOCS
     repo = ctx.repo()
-    ctx.require("contents", "read")
     if not repo.commits:
         raise GitHubError(404, "This repository is empty.", documentation_url=_GET_DOCS)
     ref = ctx.query.get("ref")
@@ -41,7 +40,6 @@ def put_content(ctx: Ctx) -> Reply:
     """PUT /repos/{owner}/{repo}/contents/{path}: 201 new file, 200 updated, sha rules."""
     ctx.docs = _PUT_DOCS
     repo = ctx.repo()
-    ctx.require("contents", "write")
     body = ctx.json_body()
     for field in ("message", "content"):
         if not isinstance(body.get(field), str):
@@ -71,6 +69,31 @@ def put_content(ctx: Ctx) -> Reply:
         "commit": commit_json(repo, commit, tree, ctx.api, ctx.web),
     }
     return Reply(201 if current is None else 200, answer)
+
+
+def delete_content(ctx: Ctx) -> Reply:
+    """DELETE /repos/{owner}/{repo}/contents/{path}: one commit; needs the blob ``sha``."""
+    docs = ctx.docs = "https://docs.github.com/rest/repos/contents#delete-a-file"
+    repo = ctx.repo()
+    body = ctx.json_body()
+    for field in ("message", "sha"):
+        if not isinstance(body.get(field), str):
+            raise invalid_request(f'"{field}" wasn\'t supplied.', docs)
+    branch = body.get("branch")
+    if branch not in {None, repo.default_branch}:
+        raise GitHubError(404, f"Branch {branch} not found", documentation_url=docs)
+    path = _path(ctx)
+    current = repo.files.get(path)
+    if current is None:
+        raise not_found(docs)
+    if body["sha"] != blob_sha(current):
+        raise GitHubError(409, f"{path} does not match {body['sha']}", documentation_url=docs)
+    author = _person(body.get("author") or body.get("committer")) or ctx.state.bot_author()
+    commit = ctx.state.delete_file(repo, path, body["message"], author)
+    tree = tree_sha({p: blob_sha(c) for p, c in repo.files.items()})
+    return Reply(
+        200, {"content": None, "commit": commit_json(repo, commit, tree, ctx.api, ctx.web)}
+    )
 
 
 def _person(value: object) -> dict[str, str] | None:

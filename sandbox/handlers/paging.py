@@ -10,9 +10,14 @@ __all__ = ["paginate"]
 T = TypeVar("T")
 
 
-def paginate(items: list[T], query: dict[str, str], url: str) -> tuple[list[T], dict[str, str]]:
-    """The requested page of ``items`` and a ``Link`` header (when there are several pages)."""
-    per_page = min(max(int(query.get("per_page", "30")), 1), 100)
+def paginate(
+    items: list[T], query: dict[str, str], url: str, *, default: int = 30, maximum: int = 100
+) -> tuple[list[T], dict[str, str]]:
+    """The requested page of ``items`` and a ``Link`` header (when there are several pages).
+
+    ``per_page`` defaults to ``default`` and is capped at ``maximum``.
+    """
+    per_page = min(max(int(query.get("per_page", str(default))), 1), maximum)
     page = max(int(query.get("page", "1")), 1)
     last = max((len(items) + per_page - 1) // per_page, 1)
     chunk = items[(page - 1) * per_page : page * per_page]

@@ -9,12 +9,21 @@ from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
 from sandbox.context import Ctx, Reply, unprocessable
+from sandbox.errors import not_found
 from sandbox.handlers.paging import paginate
 from sandbox.models import SandboxRepository, SecretRecord
 from sandbox.names import secret_name_problem
 from sandbox.payloads import iso
 
-__all__ = ["MAX_SECRETS", "MAX_SECRET_BYTES", "get_public_key", "list_secrets", "put_secret"]
+__all__ = [
+    "MAX_SECRETS",
+    "MAX_SECRET_BYTES",
+    "delete_secret",
+    "get_public_key",
+    "get_secret",
+    "list_secrets",
+    "put_secret",
+]
 
 MAX_SECRETS = 100
 MAX_SECRET_BYTES = 48 * 1024
@@ -25,7 +34,6 @@ def get_public_key(ctx: Ctx) -> Reply:
     """GET /repos/{owner}/{repo}/actions/secrets/public-key."""
     ctx.docs = "https://docs.github.com/rest/actions/secrets#get-a-repository-public-key"
     repo = ctx.repo()
-    ctx.require("secrets", "read")
     key = PrivateKey(repo.secret_key).public_key
     return Reply(200, {"key_id": repo.public_key_id, "key": base64.b64encode(bytes(key)).decode()})
 
@@ -46,7 +54,6 @@ def put_secret(ctx: Ctx) -> Reply:
     """PUT .../actions/secrets/{secret_name}: 201 created, 204 updated."""
     ctx.docs = _DOCS
     repo = ctx.repo()
-    ctx.require("secrets", "write")
     raw_name = ctx.params["secret_name"]
     problem = secret_name_problem(raw_name)
     if problem:
@@ -80,7 +87,6 @@ def list_secrets(ctx: Ctx) -> Reply:
     """GET .../actions/secrets: names and times, never values."""
     ctx.docs = "https://docs.github.com/rest/actions/secrets#list-repository-secrets"
     repo = ctx.repo()
-    ctx.require("secrets", "read")
     items = sorted(repo.secret_records.items())
     url = f"{ctx.api}/repos/{repo.full_name}/actions/secrets"
     page, headers = paginate(items, ctx.query, url)
@@ -89,3 +95,32 @@ def list_secrets(ctx: Ctx) -> Reply:
         for n, r in page
     ]
     return Reply(200, {"total_count": len(items), "secrets": secrets}, headers)
+
+
+def _record(ctx: Ctx, repo: SandboxRepository) -> tuple[str, SecretRecord]:
+    name = ctx.params["secret_name"].upper()
+    record = repo.secret_records.get(name)
+    if record is None:
+        raise not_found(ctx.docs)
+    return name, record
+
+
+def get_secret(ctx: Ctx) -> Reply:
+    """GET .../actions/secrets/{secret_name}: its name and times (never the value)."""
+    ctx.docs = "https://docs.github.com/rest/actions/secrets#get-a-repository-secret"
+    name, record = _record(ctx, ctx.repo())
+    body = {
+        "name": name,
+        "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
+    }
+    return Reply(200, body)
+
+
+def delete_secret(ctx: Ctx) -> Reply:
+    """DELETE .../actions/secrets/{secret_name}: 204; 404 when there is no such secret."""
+    ctx.docs = "https://docs.github.com/rest/actions/secrets#delete-a-repository-secret"
+    repo = ctx.repo()
+    name, _ = _record(ctx, repo)
+    del repo.secret_records[name]
+    return Reply(204)

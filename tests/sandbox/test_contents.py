@@ -93,3 +93,23 @@ async def test_existing_files_and_author(
     )
     assert r.status_code == 201
     assert r.json()["commit"]["author"]["name"] == "Bot"
+
+
+async def test_delete_a_file(
+    client: httpx.AsyncClient, sandbox: GitHubSandbox, auth: dict[str, str]
+) -> None:
+    repo = sandbox.add_repository(ORG, "r", files={"conf/.project.yaml": "a: 1\n", "keep": "k"})
+    body = {"message": "rm", "sha": git_sha(b"a: 1\n")}
+    stale = await client.request("DELETE", URL, headers=auth, json={**body, "sha": git_sha(b"x")})
+    assert stale.status_code == 409
+    missing_sha = await client.request("DELETE", URL, headers=auth, json={"message": "rm"})
+    assert missing_sha.status_code == 422
+    r = await client.request("DELETE", URL, headers=auth, json=body)
+    assert (r.status_code, r.json()["content"]) == (200, None)
+    assert r.json()["commit"]["message"] == "rm"
+    assert list(repo.files) == ["keep"]
+    assert (await client.get(URL, headers=auth)).status_code == 404
+    assert (await client.request("DELETE", URL, headers=auth, json=body)).status_code == 404
+    first = repo.commits[0].sha
+    at_first = await client.get(URL, headers=auth, params={"ref": first})
+    assert at_first.status_code == 200  # history still has it

@@ -91,3 +91,19 @@ async def test_at_most_100_secrets(
     page = await client.get(BASE, headers=auth, params={"per_page": 30, "page": 4})
     assert len(page.json()["secrets"]) == 10
     assert "prev" in page.links
+
+
+@pytest.mark.usefixtures("repo")
+async def test_get_and_delete_one_secret(
+    client: httpx.AsyncClient, sandbox: GitHubSandbox, auth: dict[str, str]
+) -> None:
+    assert (await client.get(f"{BASE}/TOKEN", headers=auth)).status_code == 404
+    await client.put(f"{BASE}/token", headers=auth, json=await seal(client, auth, "v"))
+    r = await client.get(f"{BASE}/Token", headers=auth)
+    assert (r.status_code, r.json()["name"]) == (200, "TOKEN")
+    assert "value" not in r.json()
+    assert (await client.delete(f"{BASE}/TOKEN", headers=auth)).status_code == 204
+    assert (await client.delete(f"{BASE}/TOKEN", headers=auth)).status_code == 404
+    stored = sandbox.repository(ORG, "r")
+    assert stored is not None
+    assert stored.secrets == {}

@@ -6,8 +6,9 @@ import stat
 from pathlib import Path
 
 import httpx
+import pytest
 
-from sandbox import GitHubSandbox
+from sandbox import GitHubSandbox, Installation
 from sandbox.cli import build_sandbox, load_or_create_key, parser
 from sandbox.server import serve_in_thread
 from tests.sandbox.conftest import UA
@@ -19,6 +20,17 @@ def test_serves_on_a_free_loopback_port(sandbox: GitHubSandbox) -> None:
         r = httpx.get(f"{base}/rate_limit", headers=UA)
         assert r.status_code == 401
     assert sandbox.count("GET", "/rate_limit") == 1
+
+
+def test_control_routes_over_loopback(sandbox: GitHubSandbox) -> None:
+    sandbox.add_repository("acme", "r")
+    with serve_in_thread(sandbox) as base:
+        assert httpx.get(f"{base}/_sandbox/stats").json()["writes_accepted"] == 0
+        r = httpx.patch(f"{base}/_sandbox/repos/acme/r", json={"archived": True})
+        assert r.status_code == 204
+    repo = sandbox.repository("acme", "r")
+    assert repo is not None
+    assert repo.archived
 
 
 def test_cli_generates_the_key_once_with_mode_0600(tmp_path: Path) -> None:
@@ -50,9 +62,15 @@ def test_cli_generates_the_key_once_with_mode_0600(tmp_path: Path) -> None:
 
 
 def _build(tmp_path: Path, *flags: str) -> GitHubSandbox:
+    return _built(tmp_path, *flags)[0]
+
+
+def _built(tmp_path: Path, *flags: str) -> tuple[GitHubSandbox, Installation]:
     base = ["--app-id", "9", "--org", "acme", "--private-key", str(tmp_path / "app.pem")]
-    sb, _ = build_sandbox(parser().parse_args([*base, *flags]))
-    return sb
+    sb, installs = build_sandbox(parser().parse_args([*base, *flags]))
+    installation = sb.installation(installs["acme"])
+    assert installation is not None
+    return sb, installation
 
 
 def test_cli_limits_are_off_unless_asked(tmp_path: Path) -> None:
@@ -65,3 +83,39 @@ def test_cli_limits_are_off_unless_asked(tmp_path: Path) -> None:
     sb = _build(tmp_path, "--max-concurrent-requests", "3", "--primary-limit-per-hour", "7")
     assert (sb.faults.max_concurrent_requests, sb.rate_limit) == (3, 7)
     assert _build(tmp_path, "--rate-limit", "8").rate_limit == 8
+
+
+def test_cli_seeds_the_world(tmp_path: Path) -> None:
+    sb, installation = _built(
+        tmp_path,
+        "--enterprise-org", "acme",
+        "--user", "alice",
+        "--member", "acme/bob",
+        "--team", "acme/platform",
+        "--property", "acme/tier=single_select:gold,silver",
+        "--property", "acme/owner=string",
+        "--template", "acme/tpl",
+        "--without-permission", "members",
+        "--template-content-delay-s", "2.5",
+    )  # fmt: skip
+    org = sb.organization("acme")
+    assert org.enterprise
+    assert sb.user("alice") is not None
+    assert org.members == {"bob"}
+    assert list(org.teams) == ["platform"]
+    assert org.properties["tier"].allowed_values == ["gold", "silver"]
+    assert org.properties["owner"].value_type == "string"
+    template = sb.repository("acme", "tpl")
+    assert template is not None
+    assert template.settings["is_template"] is True
+    assert "members" not in installation.permissions
+    assert installation.permissions["administration"] == "write"
+    assert sb.faults.template_content_delay_s == 2.5
+    _, installation = _built(tmp_path, "--permissions", "contents=read,metadata=read")
+    assert installation.permissions == {"contents": "read", "metadata": "read"}
+
+
+def test_cli_refuses_malformed_seeds(tmp_path: Path) -> None:
+    for flags in (["--team", "nope"], ["--property", "acme/x"], ["--permissions", "a=b"]):
+        with pytest.raises(SystemExit):
+            _build(tmp_path, *flags)
