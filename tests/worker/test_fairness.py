@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
 
 import pytest
 
@@ -23,9 +25,12 @@ async def test_a_lone_project_is_ready_after_a_handful_of_a_floods(
 
     await harness.run()
 
-    ready_at = {pid: (await harness.project(pid)).provisioned_at for pid in [*flood, lone]}
-    assert all(ready_at.values())
-    before_lone = sum(1 for pid in flood if ready_at[pid] < ready_at[lone])  # type: ignore[operator]
+    ready_at: dict[uuid.UUID, datetime] = {}
+    for pid in [*flood, lone]:
+        provisioned_at = (await harness.project(pid)).provisioned_at
+        assert isinstance(provisioned_at, datetime)
+        ready_at[pid] = provisioned_at
+    before_lone = sum(1 for pid in flood if ready_at[pid] < ready_at[lone])
     # Four of owner-a's were dispatched before owner-b submitted; the next free slot
     # is owner-b's, and it runs beside three of owner-a's.
     print(f"owner-b ready after {before_lone} of owner-a's 200")
@@ -33,10 +38,10 @@ async def test_a_lone_project_is_ready_after_a_handful_of_a_floods(
 
 
 @pytest.fixture
-async def fair() -> FairQueue:
+async def fair() -> AsyncIterator[FairQueue]:
     settings = RedisSettings(url=TEST_REDIS_URL, queue_name=f"fair-test:{uuid.uuid4().hex}")
     queue = await open_queue(settings)
-    yield FairQueue(queue, settings.queue_name, in_flight=2, lease_s=0.3)  # type: ignore[misc]
+    yield FairQueue(queue, settings.queue_name, in_flight=2, lease_s=0.3)
     keys = await queue.keys(f"{settings.queue_name}*")
     if keys:
         await queue.delete(*keys)
