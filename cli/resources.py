@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.changes import ProjectChanges
 from api.deps import Resources as ApiResources
+from shared.budget.budget import GitHubBudget
 from shared.crypto import SecretsCipher, cipher_from
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.fair_queue import FairQueue, fair_queue
 from shared.github.client import GitHubClient
+from shared.github_budget import BudgetGate, budget_config
 from shared.jobs import open_queue
 from shared.projects.repo_tokens import RepoTokenMinter
 from shared.provisioning.steps import Provisioner
@@ -78,7 +80,12 @@ async def build_resources(
         stack.push_async_callback(queue.aclose)
         github = None
         if settings.github.configured:
-            github = GitHubClient(settings.github.app)
+            budget = GitHubBudget(queue, budget_config(settings.github))
+            github = GitHubClient(
+                settings.github.app,
+                gate=BudgetGate(budget),
+                max_wait_s=settings.github.budget_wait_s,
+            )
             stack.push_async_callback(github.aclose)
         else:
             _log.warning("resources.github_disabled", reason="GITHUB_APP_ID is not set")

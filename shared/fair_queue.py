@@ -72,6 +72,13 @@ return out
 """
 
 
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])
+"""
+
+
 @dataclass(frozen=True)
 class OwnerDepth:
     """How many of an owner's jobs wait for dispatch."""
@@ -101,6 +108,7 @@ class FairQueue:
         self._lease_ms = int(lease_s * 1000)
         self._submit = queue.register_script(_SUBMIT)
         self._dispatch = queue.register_script(_DISPATCH)
+        self._hold = queue.register_script(_HOLD)
 
     async def submit(self, project_id: UUID, generation: int, owner: str) -> bool:
         """Queue the project's job behind its owner's others, then dispatch what fits.
@@ -134,6 +142,11 @@ class FairQueue:
             await discard_result(self._queue, job_id)
             job = await self._queue.enqueue_job(PROVISION_JOB, project_id, _job_id=job_id)
         _log.info("job.dispatched", job_id=job_id, owner=owner, enqueued=job is not None)
+
+    async def hold(self, job_id: str, seconds: float) -> None:
+        """The job paused (it waits for the GitHub budget): it keeps its slot while it waits,
+        so waiting jobs stay in their owners' lists instead of all piling up in arq."""
+        await self._hold(keys=[self._active], args=[job_id, int(seconds * 1000) + self._lease_ms])
 
     async def finished(self, job_id: str) -> None:
         """The job's run ended (however it ended): free its slot and dispatch the next."""

@@ -131,6 +131,21 @@ class GitHubSettings(BaseSettings):
     org: str | None = Field(default=None, description="Organization to work in (optional).")
     user_agent: str = "provisioner/0.1"
     timeout_s: float = Field(default=10.0, gt=0)
+    writes_per_minute: int = Field(
+        default=80, ge=1, description="Content-creating requests per minute, fleet-wide."
+    )
+    writes_per_hour: int = Field(
+        default=500, ge=1, description="Content-creating requests per hour, fleet-wide."
+    )
+    max_in_flight: int = Field(
+        default=10, ge=1, le=100, description="Requests in flight at once, fleet-wide."
+    )
+    primary_floor: int = Field(
+        default=100, ge=0, description="Below this many primary requests left, pause to reset."
+    )
+    budget_wait_s: float = Field(
+        default=3.0, ge=0, description="Longer budget waits defer the job instead of sleeping."
+    )
 
     @field_validator("api_url")
     @classmethod

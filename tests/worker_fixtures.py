@@ -90,6 +90,11 @@ class WorkerHarness:
         async with session_scope(self.sessionmaker) as session:
             return [e.kind for e in await repository.list_events(session, project_id, limit=100)]
 
+    async def event_data(self, project_id: UUID, kind: str) -> list[dict[str, Any]]:
+        async with session_scope(self.sessionmaker) as session:
+            events = await repository.list_events(session, project_id, limit=100)
+            return [e.data for e in events if e.kind == kind]
+
     async def secret_rows(self, project_id: UUID) -> dict[str, tuple[str, bytes | None]]:
         from sqlalchemy import text
 
@@ -112,7 +117,7 @@ async def harness(
     queue = await open_queue(queue_settings)
     cipher = SecretsCipher.from_base64(generate_secrets_key())
     config = WorkerSettings(
-        retry_for_s=2.0, backoff_base_s=0.01, backoff_cap_s=0.02, sweep_grace_s=0,
+        retry_for_s=5.0, backoff_base_s=0.01, backoff_cap_s=0.02, sweep_grace_s=0,
     )  # fmt: skip
     state = WorkerState(
         config=config,

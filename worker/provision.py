@@ -49,11 +49,20 @@ async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
     job_id: str = ctx["job_id"]
     job_try: int = ctx["job_try"]
     structlog.contextvars.bind_contextvars(project_id=project_id, job_id=job_id, attempt=job_try)
+    paused = False
     try:
         return await _attempt(state, job_id, job_try, UUID(project_id))
+    except _Paused:
+        paused = True
+        raise
     finally:
-        await _next_in_line(state, job_id)
+        if not paused:
+            await _next_in_line(state, job_id)
         structlog.contextvars.unbind_contextvars("project_id", "job_id", "attempt")
+
+
+class _Paused(Retry):
+    """A deferral that is no failure: the job keeps its dispatch slot while it waits."""
 
 
 async def _next_in_line(state: WorkerState, job_id: str) -> None:
@@ -104,7 +113,7 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
         if failure.code == InternalError.code:
             _log.exception("job.unexpected_error")
         outcomes = exc.outcomes if isinstance(exc, SecretsIncomplete) else None
-        return await _handle_failure(state, project_id, failure, outcomes)
+        return await _handle_failure(state, job_id, project_id, failure, outcomes)
     return await _finish(state, project_id, result)
 
 
@@ -149,6 +158,7 @@ async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult)
 
 async def _handle_failure(
     state: WorkerState,
+    job_id: str,
     project_id: UUID,
     failure: Failure,
     outcomes: Mapping[str, SecretOutcome] | None,
@@ -172,24 +182,28 @@ async def _handle_failure(
             await lifecycle.record_deferral(
                 session, project, code=failure.code, message=failure.message, until=until
             )
-            _log.info("job.deferred", code=failure.code, reason=failure.message, defer_s=delay)
-            raise Retry(defer=timedelta(seconds=delay))
-        if not failure.transient:
+        elif not failure.transient:
             await _fail(session, project, failure)
             return "failed"
-        if _retried_too_long(project, config.retry_for_s):
+        elif _retried_too_long(project, config.retry_for_s):
             await _fail(session, project, _exhausted(project, config.retry_for_s, failure))
             return "failed"
-        delay = retry_delay(
-            project.attempts,
-            base_s=config.backoff_base_s,
-            cap_s=config.backoff_cap_s,
-            at_least_s=failure.retry_after,
-        )
-        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-        await lifecycle.record_transient_failure(
-            session, project, code=failure.code, message=failure.message, retry_at=retry_at
-        )
+        else:
+            delay = retry_delay(
+                project.attempts,
+                base_s=config.backoff_base_s,
+                cap_s=config.backoff_cap_s,
+                at_least_s=failure.retry_after,
+            )
+            retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+            await lifecycle.record_transient_failure(
+                session, project, code=failure.code, message=failure.message, retry_at=retry_at
+            )
+    # Raised once the transaction has committed what happened.
+    if not failure.spends_attempt:
+        _log.info("job.deferred", code=failure.code, reason=failure.message, defer_s=delay)
+        await state.fair.hold(job_id, delay)
+        raise _Paused(defer=timedelta(seconds=delay))
     _log.warning(
         "job.will_retry", code=failure.code, error=failure.message, retry_in_s=round(delay, 2)
     )

@@ -111,8 +111,8 @@ class GitHubClient:
         installation token (or ``token`` when given), re-minting it once on 401.
         """
         send = partial(self._transport.send, method, url, json=json, params=params)
-        if auth == "app":
-            response = await send(bearer=self._jwt())
+        if auth == "app":  # App-level calls create no repository content
+            response = await send(bearer=self._jwt(), creates_content=False)
         elif token is not None:
             response = await send(bearer=token)
         else:

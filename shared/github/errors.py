@@ -8,6 +8,7 @@ that the worker stores and ops read.
                                      code                    transient
     GitHubError                      github_error            (base)
     ├── GitHubTransportError         github_unreachable      yes
+    ├── WaitForBudget                github_budget_wait      yes (a pause: no attempt spent)
     ├── GitHubConfigError            github_config           no
     └── GitHubHTTPError              github_http_error       no
         ├── BadRequest (400)         github_bad_request      no
@@ -45,7 +46,9 @@ __all__ = [
     "ServerError",
     "Unauthorized",
     "ValidationFailed",
+    "WaitForBudget",
     "error_from_response",
+    "is_rate_limited",
 ]
 
 DEFAULT_RATE_LIMIT_WAIT_S = 60.0
@@ -75,6 +78,27 @@ class GitHubTransportError(GitHubError):
 
     code = "github_unreachable"
     transient = True
+
+
+class WaitForBudget(GitHubError):
+    """The fleet's GitHub budget cannot serve the request soon enough: come back later.
+
+    Not a failure: ``spends_attempt`` is false, and ``retry_after`` says when the
+    budget expects to have room (``reason`` names the limit in the way).
+    """
+
+    code = "github_budget_wait"
+    transient = True
+    spends_attempt = False
+
+    def __init__(self, message: str, *, wait_s: float, reason: str) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+        self.reason = reason
+
+    @property
+    def retry_after(self) -> float:
+        return self.wait_s
 
 
 class GitHubConfigError(GitHubError):
@@ -208,6 +232,13 @@ def _rate_limit_wait(response: httpx.Response, body: Mapping[str, Any], now: flo
     if response.status_code == 429 or "rate limit" in message:
         return DEFAULT_RATE_LIMIT_WAIT_S
     return None
+
+
+def is_rate_limited(response: httpx.Response, *, now: float) -> bool:
+    """Whether ``response`` is a primary or secondary rate-limit answer."""
+    if response.status_code not in (403, 429):
+        return False
+    return _rate_limit_wait(response, _json_body(response), now) is not None
 
 
 def _is_name_taken(errors: Sequence[Mapping[str, Any]]) -> bool:

@@ -22,7 +22,7 @@ import httpx
 import structlog
 
 from shared.github.config import GitHubConfig
-from shared.github.errors import GitHubTransportError
+from shared.github.errors import GitHubTransportError, is_rate_limited
 
 __all__ = ["API_VERSION", "NoGate", "RequestGate", "RetryPolicy", "Transport"]
 
@@ -43,9 +43,10 @@ class RequestGate(Protocol):
         response_headers: Mapping[str, str] | None,
         status: int | None,
         *,
-        sent: bool = True,
+        rate_limited: bool | None = None,
     ) -> None:
-        """Give ``permit`` back with the answer (``None`` when none came)."""
+        """Give ``permit`` back with the answer (``None`` when none came);
+        ``rate_limited``: whether the answer is a rate limit (read from its body too)."""
 
 
 class NoGate:
@@ -60,7 +61,7 @@ class NoGate:
         response_headers: Mapping[str, str] | None,
         status: int | None,
         *,
-        sent: bool = True,
+        rate_limited: bool | None = None,
     ) -> None:
         """Nothing to give back."""
 
@@ -125,8 +126,13 @@ class Transport:
         bearer: str,
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
+        creates_content: bool = True,
     ) -> httpx.Response:
         """The answer to one request (any status), after up to ``retry.tries`` tries.
+
+        ``creates_content=False`` (App-level calls signed with the JWT, such as minting
+        a token) makes a POST count as a read for the budget: it takes an in-flight
+        slot, not a write slot.
 
         Raises :class:`GitHubTransportError` when the last try got no answer, and
         whatever the gate raises when the budget cannot serve the request in time.
@@ -134,7 +140,14 @@ class Transport:
         for tried in range(1, self.retry.tries + 1):
             last = tried == self.retry.tries
             try:
-                response = await self._gated(method, url, bearer=bearer, json=json, params=params)
+                response = await self._gated(
+                    method,
+                    url,
+                    bearer=bearer,
+                    json=json,
+                    params=params,
+                    budget_as=method if creates_content else "GET",
+                )
             except GitHubTransportError:
                 if last:
                     raise
@@ -164,8 +177,9 @@ class Transport:
         bearer: str,
         json: Mapping[str, Any] | None,
         params: Mapping[str, Any] | None,
+        budget_as: str,
     ) -> httpx.Response:
-        permit = await self.gate.acquire(method, max_wait_s=self._max_wait_s)
+        permit = await self.gate.acquire(budget_as, max_wait_s=self._max_wait_s)
         response: httpx.Response | None = None
         try:
             response = await self._send_once(method, url, bearer=bearer, json=json, params=params)
@@ -173,7 +187,8 @@ class Transport:
         finally:  # a request that got no answer may still have reached GitHub: it counts
             headers = dict(response.headers) if response is not None else None
             status = response.status_code if response is not None else None
-            await asyncio.shield(self.gate.release(permit, headers, status))
+            limited = is_rate_limited(response, now=time.time()) if response is not None else None
+            await asyncio.shield(self.gate.release(permit, headers, status, rate_limited=limited))
 
     async def _send_once(
         self,

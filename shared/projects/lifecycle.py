@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import func
@@ -103,6 +103,10 @@ class RepoInfo(Protocol):
     def clone_url(self) -> str: ...
     @property
     def default_branch(self) -> str: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _touch(project: Project) -> None:
@@ -237,6 +241,8 @@ async def record_deferral(
     counted, and ``wait_reason`` says why it waits until ``until`` (event ``deferred``)."""
     _require(project, "defer", ProjectStatus.PROVISIONING)
     project.attempts = max(0, project.attempts - 1)
+    if project.generation_started_at is not None:  # waiting is no retrying: the window moves on
+        project.generation_started_at = project.generation_started_at + (until - _now())
     project.next_attempt_at = until
     project.wait_reason = message
     _touch(project)

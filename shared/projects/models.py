@@ -101,6 +101,7 @@ class Project(Base):
     actions_key_id: Mapped[str | None] = mapped_column(Text)
     actions_public_key: Mapped[str | None] = mapped_column(Text)
     generation_started_at: Mapped[datetime | None] = mapped_column(server_onupdate=_SET_BY_SQL)
+    """Start of the retry window: the generation's first attempt, moved on by time deferred."""
     wait_reason: Mapped[str | None] = mapped_column(Text)
     """Why a deferred job waits until ``next_attempt_at`` (not an error)."""
     create_requested_at: Mapped[datetime | None] = mapped_column(server_onupdate=_SET_BY_SQL)

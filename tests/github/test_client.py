@@ -260,7 +260,7 @@ class _CountingGate:
         self.acquired += 1
 
     async def release(
-        self, permit: object, headers: object, status: int | None, *, sent: bool = True
+        self, permit: object, headers: object, status: int | None, *, rate_limited: object = None
     ) -> None:
         self.released += 1
 

@@ -27,8 +27,9 @@ async def test_a_lone_project_is_ready_after_a_handful_of_a_floods(
 
     ready_at: dict[uuid.UUID, datetime] = {}
     for pid in [*flood, lone]:
-        provisioned_at = (await harness.project(pid)).provisioned_at
-        assert isinstance(provisioned_at, datetime)
+        project = await harness.project(pid)
+        provisioned_at = project.provisioned_at
+        assert isinstance(provisioned_at, datetime), (project.status, project.last_error_code)
         ready_at[pid] = provisioned_at
     before_lone = sum(1 for pid in flood if ready_at[pid] < ready_at[lone])
     # Four of owner-a's were dispatched before owner-b submitted; the next free slot

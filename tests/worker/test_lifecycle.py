@@ -84,7 +84,7 @@ async def test_transient_failures_are_retried_for_the_retry_window_then_fail(
     assert project.status == "repo_failed"
     assert project.last_error_code == "tries_exhausted"
     assert "github_server_error" in (project.last_error_message or "")
-    assert "over 2 s" in (project.last_error_message or "")
+    assert "over 5 s" in (project.last_error_message or "")
     assert project.attempts > 3  # time-based: as many attempts as fit in WORKER_RETRY_FOR_S
 
 
