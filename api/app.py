@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import health, metrics
+from api import budget, health, metrics
 from api.deps import Resources
 from api.errors import install_error_handlers
 from api.projects import endpoints as projects
@@ -50,4 +50,5 @@ def create_app(open_resources: Callable[[], AbstractAsyncContextManager[Resource
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(projects.router)
+    app.include_router(budget.router)
     return app

@@ -22,6 +22,7 @@ from api.changes import ProjectChanges
 from shared.auth import repository as token_repository
 from shared.auth.models import TokenRole
 from shared.auth.principal import Principal, PrincipalCache, not_authenticated
+from shared.budget.budget import GitHubBudget
 from shared.crypto import SecretsCipher, hash_api_token
 from shared.errors import RequestRejected
 from shared.fair_queue import FairQueue
@@ -54,6 +55,8 @@ class Resources:
     """Wakes long polls; ``None`` means they re-check once a second."""
     tokens: RepoTokenMinter | None = None
     """Mints repository tokens; ``None`` when no GitHub App is configured."""
+    budget: GitHubBudget | None = None
+    """The fleet's GitHub budget (``GET /api/budget``); ``None`` without a GitHub App."""
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     """Recently seen API tokens, so a long-polling agent costs no query per poll."""
 

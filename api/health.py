@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.deps import ResourcesDep
 from api.errors import error_responses
 from shared.errors import RequestRejected
-from shared.projects.schemas import Health
 
-__all__ = ["PROBE_TIMEOUT_S", "router"]
+__all__ = ["PROBE_TIMEOUT_S", "Health", "router"]
 
 PROBE_TIMEOUT_S = 2.0
 
 router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    """A probe's answer when all is well."""
+
+    status: str = "ok"
 
 
 @router.get(

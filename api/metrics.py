@@ -2,7 +2,8 @@
 
 Read at scrape time from the app's resources: long polls waiting, change
 notifications received, whether the change listener is up, database
-connections checked out of this process's pool.
+connections checked out of this process's pool, and the fleet's GitHub
+budget (``provisioner_github_budget_*``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from api.deps import Resources, get_resources
+from shared.budget.metrics import METRICS, metric_values
+from shared.budget.models import BudgetSnapshot
 
 __all__ = ["router"]
 
@@ -22,8 +25,9 @@ router = APIRouter(tags=["health"])
 
 
 class _ResourcesCollector(Collector):
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, budget: BudgetSnapshot | None) -> None:
         self._resources = resources
+        self._budget = budget
 
     def collect(self) -> Iterator[Metric]:
         changes = self._resources.changes
@@ -50,11 +54,16 @@ class _ResourcesCollector(Collector):
             "Database connections this process's pool has lent out",
             value=checked_out() if callable(checked_out) else 0,
         )
+        if self._budget is not None:
+            for name, value in metric_values(self._budget).items():
+                yield GaugeMetricFamily(f"provisioner_{name}", METRICS[name], value=value)
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     """Prometheus text exposition of the process's gauges and counters."""
+    resources = get_resources(request)
+    budget = await resources.budget.snapshot() if resources.budget is not None else None
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_ResourcesCollector(get_resources(request)))
+    registry.register(_ResourcesCollector(resources, budget))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -30,6 +30,7 @@ from shared.projects.repo_tokens import RepoTokenMinter
 from shared.provisioning.steps import Provisioner
 from shared.settings import Settings
 from worker.context import WorkerState
+from worker.metrics import WorkerMetrics
 
 __all__ = ["Resources", "api_resources", "build_resources", "worker_state"]
 
@@ -48,6 +49,8 @@ class Resources:
     cipher: SecretsCipher
     github: GitHubClient | None
     """``None`` when no GitHub App is configured (the API then mints no tokens)."""
+    budget: GitHubBudget | None
+    """The fleet's GitHub budget, which ``github`` draws from."""
     changes: ProjectChanges | None
     """Wakes long polls; only the API listens."""
 
@@ -60,11 +63,12 @@ async def build_resources(
     pool_size: int | None = None,
     max_overflow: int | None = None,
     listen: bool = False,
+    metrics: WorkerMetrics | None = None,
 ) -> AsyncIterator[Resources]:
     """Open everything ``role`` (``api`` or ``worker``) needs; close it all when the block ends.
 
     ``pool_size``/``max_overflow`` override the database section's; ``listen`` starts the change
-    listener.
+    listener; ``metrics`` counts the GitHub requests and budget waits.
     """
     cipher = cipher_from(settings.secrets)
     async with AsyncExitStack() as stack:
@@ -78,13 +82,16 @@ async def build_resources(
         stack.push_async_callback(engine.dispose)
         queue = await open_queue(settings.redis)
         stack.push_async_callback(queue.aclose)
-        github = None
+        github, budget = None, None
         if settings.github.configured:
             budget = GitHubBudget(queue, budget_config(settings.github))
             github = GitHubClient(
                 settings.github.app,
-                gate=BudgetGate(budget),
+                gate=BudgetGate(
+                    budget, on_wait=metrics.budget_wait_seconds.observe if metrics else None
+                ),
                 max_wait_s=settings.github.budget_wait_s,
+                observe=metrics.github_request if metrics else None,
             )
             stack.push_async_callback(github.aclose)
         else:
@@ -102,6 +109,7 @@ async def build_resources(
             fair=fair_queue(queue, settings.redis),
             cipher=cipher,
             github=github,
+            budget=budget,
             changes=changes,
         )
 
@@ -123,6 +131,7 @@ async def api_resources(settings: Settings) -> AsyncIterator[ApiResources]:
             cipher=resources.cipher,
             changes=resources.changes,
             tokens=minter,
+            budget=resources.budget,
         )
 
 
@@ -130,11 +139,14 @@ async def api_resources(settings: Settings) -> AsyncIterator[ApiResources]:
 async def worker_state(settings: Settings) -> AsyncIterator[WorkerState]:
     """What one worker process's jobs share (its startup enters this)."""
     worker = settings.worker
+    metrics = WorkerMetrics()
+    metrics.serve(worker.metrics_port)
     async with build_resources(
         settings,
         role="worker",
         pool_size=worker.max_jobs,
         max_overflow=2,
+        metrics=metrics,
     ) as resources:
         assert resources.github is not None, "load_settings(require_github=True) checked this"
         yield WorkerState(
@@ -144,4 +156,5 @@ async def worker_state(settings: Settings) -> AsyncIterator[WorkerState]:
             provisioner=Provisioner(resources.github),
             cipher=resources.cipher,
             fair=resources.fair,
+            metrics=metrics,
         )

@@ -7,7 +7,7 @@ The two packages know nothing of each other; this bridge turns the budget's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from shared.budget.budget import GitHubBudget
@@ -42,13 +42,16 @@ def budget_config(settings: GitHubSettings) -> BudgetConfig:
 class BudgetGate:
     """Every GitHub request of this process draws from ``budget``."""
 
-    def __init__(self, budget: GitHubBudget) -> None:
+    def __init__(
+        self, budget: GitHubBudget, *, on_wait: Callable[[float], None] | None = None
+    ) -> None:
         self.budget = budget
+        self._on_wait = on_wait
 
     async def acquire(self, method: str, *, max_wait_s: float) -> Permit:
         """A permit, or :class:`WaitForBudget` when the wait would exceed ``max_wait_s``."""
         try:
-            return await self.budget.acquire(method, max_wait_s=max_wait_s)
+            permit = await self.budget.acquire(method, max_wait_s=max_wait_s)
         except BudgetWait as wait:
             until = datetime.now(UTC) + timedelta(seconds=wait.wait_s)
             why = f": {wait.detail}" if wait.detail else ""
@@ -57,6 +60,9 @@ class BudgetGate:
                 wait_s=wait.wait_s,
                 reason=wait.reason.value,
             ) from None
+        if self._on_wait is not None:
+            self._on_wait(permit.waited_s)
+        return permit
 
     async def release(
         self,

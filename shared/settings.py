@@ -243,6 +243,9 @@ class WorkerSettings(BaseSettings):
     health_check_interval_s: int = Field(default=10, ge=1)
     shutdown_wait_s: int = Field(default=20, ge=0, description="Grace for running jobs.")
     sweep_every_s: int = Field(default=30, ge=5, description="Sweeper period.")
+    metrics_port: int = Field(
+        default=9200, ge=0, le=65535, description="Serves /metrics (0: not served)."
+    )
     sweep_grace_s: float = Field(
         default=60.0, ge=0, description="A row untouched this long whose job is gone is requeued."
     )

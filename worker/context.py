@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -13,6 +13,7 @@ from shared.fair_queue import FairQueue
 from shared.github.client import GitHubClient
 from shared.provisioning.steps import Provisioner
 from shared.settings import WorkerSettings
+from worker.metrics import WorkerMetrics
 
 __all__ = ["WorkerState", "state_of"]
 
@@ -28,6 +29,7 @@ class WorkerState:
     cipher: SecretsCipher
     fair: FairQueue
     """Frees a job's dispatch slot when its run ends and dispatches the next."""
+    metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
 
 
 def state_of(ctx: dict[str, Any]) -> WorkerState:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -41,6 +42,8 @@ JOB_TIME_SHARE = 0.5
 """Share of ``job_timeout`` one job spends setting secrets before it continues in a fresh one."""
 
 _log = structlog.get_logger(__name__)
+_failure_code: ContextVar[str] = ContextVar("failure_code", default="")
+"""The code of what ended this job run (each arq job runs in a task of its own)."""
 
 
 async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
@@ -49,15 +52,23 @@ async def provision_project(ctx: dict[str, Any], project_id: str) -> str:
     job_id: str = ctx["job_id"]
     job_try: int = ctx["job_try"]
     structlog.contextvars.bind_contextvars(project_id=project_id, job_id=job_id, attempt=job_try)
-    paused = False
+    started = time.monotonic()
+    outcome, paused = "crashed", False
+    _failure_code.set("")
     try:
-        return await _attempt(state, job_id, job_try, UUID(project_id))
+        outcome = await _attempt(state, job_id, job_try, UUID(project_id))
+        return outcome
     except _Paused:
-        paused = True
+        outcome, paused = "deferred", True
+        raise
+    except Retry:
+        outcome = "retried"
         raise
     finally:
         if not paused:
             await _next_in_line(state, job_id)
+        named = {"ready": "succeeded"}.get(outcome, outcome)
+        state.metrics.job(named, time.monotonic() - started, _failure_code.get())
         structlog.contextvars.unbind_contextvars("project_id", "job_id", "attempt")
 
 
@@ -200,6 +211,7 @@ async def _handle_failure(
                 session, project, code=failure.code, message=failure.message, retry_at=retry_at
             )
     # Raised once the transaction has committed what happened.
+    _failure_code.set(failure.code)
     if not failure.spends_attempt:
         _log.info("job.deferred", code=failure.code, reason=failure.message, defer_s=delay)
         await state.fair.hold(job_id, delay)
@@ -247,5 +259,6 @@ def _retry_unrecorded(failure: Failure, base_s: float) -> str:
 
 
 async def _fail(session: AsyncSession, project: Project, failure: Failure) -> None:
+    _failure_code.set(failure.code)
     await lifecycle.mark_failed(session, project, code=failure.code, message=failure.message)
     _log.error("job.failed", code=failure.code, error=failure.message)

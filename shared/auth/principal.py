@@ -7,6 +7,7 @@ create     ``user``, ``ops``       (the new one is theirs)
 read       every role              ``user``: own; others: all
 retry      ``ops``                 all
 token      ``user``, ``service``   ``user``: own; ``service``: all
+operate    ``ops``                 (the fleet: budget, queues)
 =========  ======================  ==========================
 
 A project another owner has is answered 404, never 403, so its existence is not revealed.
@@ -45,6 +46,7 @@ class Action(enum.StrEnum):
     READ = "read"
     RETRY = "retry"
     TOKEN = "mint repository tokens for"
+    OPERATE = "operate on the fleet's"
 
 
 _ALLOWED: dict[Action, frozenset[TokenRole]] = {
@@ -52,6 +54,7 @@ _ALLOWED: dict[Action, frozenset[TokenRole]] = {
     Action.READ: frozenset(TokenRole),
     Action.RETRY: frozenset({TokenRole.OPS}),
     Action.TOKEN: frozenset({TokenRole.USER, TokenRole.SERVICE}),
+    Action.OPERATE: frozenset({TokenRole.OPS}),
 }
 
 

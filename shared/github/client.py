@@ -34,7 +34,7 @@ from shared.github.errors import (
 from shared.github.models import ActionsPublicKey, Installation, RepoFile, Repository
 from shared.github.sealed_box import seal_secret
 from shared.github.token_cache import InstallationToken, TokenCache
-from shared.github.transport import RequestGate, RetryPolicy, Transport
+from shared.github.transport import RequestGate, RequestObserver, RetryPolicy, Transport
 
 __all__ = ["GitHubClient"]
 
@@ -55,7 +55,8 @@ class GitHubClient:
     quick retries of one request; ``transport`` lets tests route requests
     in-process; ``clock`` is epoch seconds (token and JWT lifetimes); ``sleep``
     waits between retries; ``max_wait_s``: how long a request may wait for the
-    budget before :class:`~shared.github.errors.WaitForBudget` is raised.
+    budget before :class:`~shared.github.errors.WaitForBudget` is raised;
+    ``observe`` is told of every try (metrics).
     """
 
     def __init__(
@@ -68,11 +69,18 @@ class GitHubClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_wait_s: float = 5.0,
+        observe: RequestObserver | None = None,
     ) -> None:
         self._config = config
         self._clock = clock
         self._transport = Transport(
-            config, gate=gate, retry=retry, transport=transport, sleep=sleep, max_wait_s=max_wait_s
+            config,
+            gate=gate,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+            max_wait_s=max_wait_s,
+            observe=observe,
         )
         self._jwt = AppJWT(config.app_id, config.private_key, clock=clock)
         self._installation: Installation | None = None

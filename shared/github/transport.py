@@ -22,9 +22,13 @@ import httpx
 import structlog
 
 from shared.github.config import GitHubConfig
+from shared.github.endpoints import endpoint_of
 from shared.github.errors import GitHubTransportError, is_rate_limited
 
-__all__ = ["API_VERSION", "NoGate", "RequestGate", "RetryPolicy", "Transport"]
+__all__ = ["API_VERSION", "NoGate", "RequestGate", "RequestObserver", "RetryPolicy", "Transport"]
+
+RequestObserver = Callable[[str, str, int | None, float], None]
+"""Told of every try: method, endpoint template, status (``None``: no answer), seconds."""
 
 API_VERSION = "2022-11-28"
 _log = structlog.get_logger(__name__)
@@ -96,8 +100,10 @@ class Transport:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_wait_s: float = 5.0,
+        observe: RequestObserver | None = None,
     ) -> None:
         self.gate: RequestGate = gate or NoGate()
+        self._observe = observe
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._max_wait_s = max_wait_s
@@ -151,21 +157,15 @@ class Transport:
             except GitHubTransportError:
                 if last:
                     raise
-                wait = self.retry.delay(tried)
-                _log.info(
-                    "github.retrying", method=method, url=url, reason="transport", wait_s=wait
-                )
+                reason: int | str = "no answer"
             else:
                 if response.status_code < 500 or last:
                     return response
-                wait = self.retry.delay(tried)
-                _log.info(
-                    "github.retrying",
-                    method=method,
-                    url=url,
-                    reason=response.status_code,
-                    wait_s=round(wait, 2),
-                )
+                reason = response.status_code
+            wait = self.retry.delay(tried)
+            _log.info(
+                "github.retrying", method=method, url=url, reason=reason, wait_s=round(wait, 2)
+            )
             await self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -210,7 +210,9 @@ class Transport:
             )
         except httpx.TransportError as exc:
             _log.warning("github.transport_error", method=method, url=url, error=repr(exc))
+            self._observed(method, url, None, started)
             raise GitHubTransportError(f"{method} {url}: {type(exc).__name__}") from exc
+        self._observed(method, url, response.status_code, started)
         _log.debug(
             "github.request",
             method=method,
@@ -220,3 +222,7 @@ class Transport:
             ratelimit_remaining=response.headers.get("x-ratelimit-remaining"),
         )
         return response
+
+    def _observed(self, method: str, url: str, status: int | None, started: float) -> None:
+        if self._observe is not None:
+            self._observe(method, endpoint_of(url), status, time.perf_counter() - started)

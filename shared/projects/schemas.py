@@ -15,7 +15,6 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "EventOut",
     "EventPage",
-    "Health",
     "LastError",
     "ProjectCreate",
     "ProjectOut",
@@ -23,6 +22,7 @@ __all__ = [
     "RepoInfo",
     "RepoTokenOut",
     "SecretOut",
+    "Waiting",
 ]
 
 MAX_NAME_LENGTH = 200
@@ -95,6 +95,13 @@ class SecretOut(BaseModel):
     state: SecretState
 
 
+class Waiting(BaseModel):
+    """Why a project's job is paused (not an error), and until when."""
+
+    reason: str = Field(examples=["waiting for GitHub's write budget (per minute) until 12:00:03Z"])
+    until: datetime | None
+
+
 class ProjectOut(BaseModel):
     """A project as the API shows it."""
 
@@ -107,6 +114,9 @@ class ProjectOut(BaseModel):
     attempts: int
     generation: int
     last_error: LastError | None
+    waiting: Waiting | None = Field(
+        default=None, description="Set while the job waits, e.g. for GitHub's write budget."
+    )
     secrets: list[SecretOut]
     config: dict[str, Any]
     created_at: datetime
@@ -128,6 +138,11 @@ class ProjectOut(BaseModel):
             last_error=(
                 LastError(code=project.last_error_code, message=project.last_error_message or "")
                 if project.last_error_code
+                else None
+            ),
+            waiting=(
+                Waiting(reason=project.wait_reason, until=project.next_attempt_at)
+                if project.wait_reason and project.status == ProjectStatus.PROVISIONING
                 else None
             ),
             secrets=[
@@ -189,9 +204,3 @@ class EventPage(BaseModel):
 
     items: list[EventOut]
     next_cursor: str | None
-
-
-class Health(BaseModel):
-    """A probe's answer when all is well."""
-
-    status: str = "ok"

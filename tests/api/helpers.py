@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -24,6 +25,7 @@ PROJECT_KEYS = {
     "attempts",
     "generation",
     "last_error",
+    "waiting",
     "secrets",
     "config",
     "created_at",
@@ -101,3 +103,15 @@ async def make_ready(
             },
         )
         await lifecycle.mark_ready(session, started, repo=repo, installation_id=7)
+
+
+async def make_deferred(
+    sessionmaker: async_sessionmaker[AsyncSession], project_id: uuid.UUID, reason: str
+) -> None:
+    """Start an attempt and defer it, as a worker waiting for the GitHub budget would."""
+    async with sessionmaker() as session, session.begin():
+        started = await _start_attempt(session, project_id)
+        until = datetime.now(UTC) + timedelta(seconds=30)
+        await lifecycle.record_deferral(
+            session, started, code="github_budget_wait", message=reason, until=until
+        )

@@ -130,6 +130,7 @@ def test_openapi_lists_every_error_status_with_the_error_schema() -> None:
                                                         "500"},
         ("post", "/api/projects/{project_id}/token"): {"201", "401", "403", "404", "409", "422",
                                                         "500", "502", "503"},
+        ("get", "/api/budget"): {"200", "401", "403", "500", "503"},
         ("get", "/healthz"): {"200", "500"},
         ("get", "/readyz"): {"200", "500", "503"},
     }  # fmt: skip
