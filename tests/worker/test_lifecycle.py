@@ -222,3 +222,26 @@ async def test_a_secret_the_key_cannot_decrypt_fails_the_project_once(
     assert project.attempts == 1
     assert (await harness.events(project_id))[-1] == "failed"
     assert github_sandbox.repositories == []  # nothing was asked of GitHub
+
+
+async def test_job_runs_are_counted_by_outcome_and_code(
+    harness: WorkerHarness, github_sandbox: GitHubSandbox
+) -> None:
+    github_sandbox.fail_next("PUT", r"/contents/", status=502, times=3)  # one retried run
+    ready = await harness.create(secrets={})
+    await harness.run()
+    assert (await harness.project(ready)).status == "ready"
+    registry = harness.state.metrics.registry
+
+    def runs(outcome: str, code: str) -> float:
+        labels = {"outcome": outcome, "code": code}
+        return registry.get_sample_value("provisioner_jobs_total", labels) or 0.0
+
+    assert runs("succeeded", "") == 1
+    assert runs("retried", "github_server_error") == 1
+    assert (
+        registry.get_sample_value(
+            "provisioner_job_duration_seconds_count", {"outcome": "succeeded"}
+        )
+        == 1
+    )
