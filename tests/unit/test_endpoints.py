@@ -17,7 +17,8 @@ from worker.metrics import WorkerMetrics
          "/repos/{owner}/{repo}/actions/secrets/public-key"),
         ("/repos/acme/bot/actions/secrets/API_KEY",
          "/repos/{owner}/{repo}/actions/secrets/{secret_name}"),
-        ("/app/installations/42/access_tokens", "/app/installations/{installation_id}/access_tokens"),
+        ("/app/installations/42/access_tokens",
+         "/app/installations/{installation_id}/access_tokens"),
         ("/orgs/acme/teams/core/repos/acme/bot", "/orgs/{org}/teams/{team_slug}/repos/acme/bot"),
     ],
 )  # fmt: skip
