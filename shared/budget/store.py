@@ -37,6 +37,7 @@ def new_id() -> str:
 
 
 _PRELUDE = r"""
+if redis.replicate_commands then redis.replicate_commands() end  -- Redis < 5: TIME, then writes
 local K_WRITES, K_LEASES, K_PAUSE_ALL, K_PAUSE_WRITES, K_PRIMARY =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local L_M, W_M = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -195,12 +196,16 @@ return reply('granted', 0, '', '', slot, exp)
 
 # Forget an id that never started: its write entry and its lease. Removing an entry
 # never makes any window fuller, so this is always safe for a request that was not sent.
+# Replies {write_removed, lease_was_live}.
 _CANCEL = (
     _PRELUDE
     + r"""
 local id = ARGV[A + 1]
 local w = redis.call('ZREM', K_WRITES, id)
-local l = redis.call('ZREM', K_LEASES, id)
+local lease = tonumber(redis.call('ZSCORE', K_LEASES, id))
+redis.call('ZREM', K_LEASES, id)
+local l = 0
+if lease and lease > NOW then l = 1 end  -- it was still held, not lapsed
 return {w, l}
 """
 )
@@ -242,7 +247,9 @@ end
 local id = ARGV[A + 1]
 local released = 0
 if id ~= '' then
-  released = redis.call('ZREM', K_LEASES, id)
+  local lease = tonumber(redis.call('ZSCORE', K_LEASES, id))
+  redis.call('ZREM', K_LEASES, id)
+  if lease and lease > NOW then released = 1 end  -- it was still held, not lapsed
   if ARGV[A + 2] == '1' then redis.call('ZREM', K_WRITES, id) end
 end
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shared.budget import (
     BudgetHook,
@@ -120,3 +121,14 @@ async def test_null_budget_grants_everything() -> None:
 def test_github_budget_is_a_budget_hook(redis: Redis, make_config: MakeConfig) -> None:
     hook: BudgetHook = GitHubBudget(redis, make_config())
     assert callable(hook.acquire) and callable(hook.release)
+
+
+async def test_without_redis_acquire_fails_instead_of_sending_unbudgeted(
+    make_config: MakeConfig,
+) -> None:
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    try:
+        with pytest.raises(RedisError):
+            await GitHubBudget(down, make_config()).acquire("POST", max_wait_s=0)
+    finally:
+        await down.aclose()
