@@ -12,8 +12,10 @@ times are Redis's clock.
 
 Prints the achieved rate against both limits, the most writes seen in any sliding window
 of either length, the most in flight at once, acquire waits, the idle cost of one
-acquire + release, and the command that ran it. Uses Redis db 14 under a random key
-prefix and deletes its keys at the end; talks to 127.0.0.1 only; nothing asserts.
+acquire + release, and the command that ran it. Uses Redis db 14 (or
+``BENCH_BUDGET_REDIS_URL``) under a random key prefix and deletes its keys at the end;
+a db flushed by someone else during the run voids the figures, and it says so. Talks to
+127.0.0.1 only; nothing asserts.
 """
 
 from __future__ import annotations
@@ -158,6 +160,22 @@ async def _idle_cost(config: BudgetConfig, rounds: int) -> tuple[float, float]:
     return costs[0], costs[1]
 
 
+async def _set(key: str) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        await redis.set(key, "1")
+    finally:
+        await redis.aclose()
+
+
+async def _exists(key: str) -> bool:
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        return bool(await redis.exists(key))
+    finally:
+        await redis.aclose()
+
+
 async def _cleanup(prefix: str) -> None:
     redis = Redis.from_url(REDIS_URL)
     try:
@@ -228,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     grants: list[Grant] = []
     deferrals = 0
+    intact = False
     try:
         for proc in procs:
             proc.start()
@@ -241,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 await redis.aclose()
 
+        sentinel = config.key_prefix + "sentinel"
+        asyncio.run(_set(sentinel))
         started = asyncio.run(start_time())
         stop_at.value = started + run_s
         go.set()
@@ -248,12 +269,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             got, deferred = results.get(timeout=run_s + 120)
             grants += got
             deferrals += deferred
+        intact = asyncio.run(_exists(sentinel))
     finally:
         for proc in procs:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.kill()
         asyncio.run(_cleanup(config.key_prefix))
+    if not intact:
+        print(
+            "!! the budget's keys vanished during the run (someone flushed the Redis db):"
+            " these figures are void; run again, or elsewhere with BENCH_BUDGET_REDIS_URL",
+            flush=True,
+        )
 
     if not grants:
         print("no grants", flush=True)
@@ -262,9 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = granted[0]
     minute, hour = config.minute_window_s, config.hour_window_s
     first_hour = sum(1 for g in granted if g < t0 + hour)
-    to_hour_limit = granted[min(len(granted), config.writes_per_hour) - 1] - t0
-    minute_phase = min(len(granted), config.writes_per_hour)
-    minute_rate = (minute_phase - 1) / to_hour_limit * minute if to_hour_limit > 0 else 0.0
+    # sustained rate: from the first write to the first of the k-th minute burst, before
+    # the hour limit binds (counting whole bursts, so the first burst's head start is out)
+    per_minute = config.writes_per_minute
+    k = (min(len(granted), config.writes_per_hour) - 1) // per_minute
+    j = k * per_minute
+    minute_rate = j / (granted[j] - t0) * minute if k >= 1 and granted[j] > t0 else 0.0
     waits = [w for _, _, w in grants]
     rows = [
         ("writes granted", f"{len(granted)} in {run_s:.1f} s, {deferrals} deferrals"),
@@ -277,11 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{max_in_window(granted, hour)} (limit {config.writes_per_hour})",
         ),
         (
-            "rate while the minute limit binds",
-            f"{minute_rate:.1f} per minute window "
-            f"({minute_rate / config.writes_per_minute:.1%} of {config.writes_per_minute}, "
-            f"the margin allows {minute / (minute + config.safety_margin_s):.1%}; "
-            f"first {minute_phase} writes in {to_hour_limit:.2f} s)",
+            "sustained rate, minute limit binding",
+            f"{minute_rate:.1f} per minute window ({minute_rate / per_minute:.1%} of "
+            f"{per_minute}; the margin allows {minute / (minute + config.safety_margin_s):.1%}; "
+            f"{j} writes from the first to the {k + 1}th burst)",
         ),
         (
             "first hour window",
@@ -306,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
     print(flush=True)
-    return 0
+    return 0 if intact else 1
 
 
 if __name__ == "__main__":
