@@ -67,6 +67,13 @@ once. Every answer's primary limit is recorded; below ``primary_floor`` the flee
 until the reset. The same script that grants checks the pause, so nothing starts inside
 one.
 
+Losing Redis's state (``FLUSHDB``, a failover to a replica that lacks it, a restart
+without persistence) loses the write log, and with it the guarantee. The budget notices:
+it keeps an identity key that never expires, and the first process that had seen the old
+identity and finds another one pauses every write for one short window (``minute_window_s
++ safety_margin_s``), which restores the per-minute guarantee; the hour's cannot be
+rebuilt. Keep the budget in a Redis (and db) that nothing flushes.
+
 All of it is a handful of Lua scripts (``register_script``/``EVALSHA``); acquiring an
 idle budget and releasing are one round trip each, and so is :meth:`GitHubBudget.snapshot`.
 """

@@ -11,8 +11,18 @@
     await budget.release(permit, response.headers, response.status_code)
 
 Acquire right before sending (after minting tokens, building the body): the time from
-grant to GitHub is what ``safety_margin_s`` has to cover. The client depends on the
-:class:`BudgetHook` protocol; :class:`NullBudget` satisfies it without Redis.
+grant to GitHub is what ``safety_margin_s`` has to cover. A permit that is acquired but
+never used must still be released, with ``sent=False``. Answers to App-JWT requests
+(``/app/...``) report the App's own primary bucket, not the installation's: release
+their permits with ``response_headers=None`` (and the client's ``rate_limited`` verdict)
+so they do not pose as the installation's ``core`` limit.
+
+Redis errors propagate (``redis.exceptions.RedisError``): without Redis the fleet cannot
+know its budget, so the caller should treat them as a transient failure rather than send
+unbudgeted. A lease whose release fails lapses after ``lease_s``.
+
+The client depends on the :class:`BudgetHook` protocol; :class:`NullBudget` satisfies it
+without Redis.
 """
 
 from __future__ import annotations
@@ -164,7 +174,10 @@ class GitHubBudget:
                     interval = min(interval, max(self._config.poll_min_s, self._tolerance_poll))
         except BaseException:
             if holding:
-                await asyncio.shield(self._store.cancel(id))
+                try:
+                    await asyncio.shield(self._store.cancel(id))
+                except Exception as exc:  # Redis down: the entry ages out; keep the first error
+                    _log.warning("github_budget.cancel_failed", permit=id, error=repr(exc))
             raise
 
     async def release(
@@ -204,6 +217,13 @@ class GitHubBudget:
         reply = await self._store.update(
             release=permit.id, unsent=not sent and permit.is_write, primary=track, pauses=orders
         )
+        if permit.lease_expires_at is not None and not reply.lease_released:
+            _log.warning(
+                "github_budget.lease_expired",
+                method=permit.method,
+                held_s=round(reply.now - permit.granted_at, 3),
+                lease_s=self._config.lease_s,
+            )
         for result in reply.pauses:
             log_pause(result)
 

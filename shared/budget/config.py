@@ -15,7 +15,8 @@ class BudgetKeys:
     ``writes``: sorted set, the write log (member: permit id, score: slot, Redis epoch s);
     ``leases``: sorted set, in-flight requests (member: permit id, score: lease expiry);
     ``pause_all`` / ``pause_writes``: hashes ``until``/``reason``/``set_at``;
-    ``primary``: hash of the last primary rate-limit observation per resource.
+    ``primary``: hash of the last primary rate-limit observation per resource;
+    ``epoch``: hash naming this budget's state (no expiry), to notice when it was lost.
     """
 
     writes: str
@@ -23,6 +24,7 @@ class BudgetKeys:
     pause_all: str
     pause_writes: str
     primary: str
+    epoch: str
 
     @classmethod
     def under(cls, prefix: str) -> BudgetKeys:
@@ -33,6 +35,7 @@ class BudgetKeys:
             pause_all=f"{prefix}pause:all",
             pause_writes=f"{prefix}pause:writes",
             primary=f"{prefix}primary",
+            epoch=f"{prefix}epoch",
         )
 
 

@@ -2,7 +2,7 @@
 
 Internal to :mod:`shared.budget`: the public classes wrap :class:`BudgetStore`. Every
 script reads the clock with ``redis.call('TIME')`` (Redis 5+ replicates scripts by their
-effects, so this is allowed before writes) and gets all five keys of the budget, which
+effects, so this is allowed before writes) and gets all six keys of the budget, which
 share the prefix (and its Cluster hash tag). Numbers travel as strings both ways: Redis
 would truncate a Lua number in a reply to an integer.
 """
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from redis.asyncio import Redis
 
 from shared.budget.config import BudgetConfig
@@ -31,14 +32,18 @@ from shared.budget.models import (
 __all__ = ["BudgetStore", "StepReply", "UpdateReply", "new_id"]
 
 
+_log = structlog.get_logger("shared.budget")
+
+
 def new_id() -> str:
     """A fresh permit/lease/reservation id; the pid helps ops see who holds what."""
     return f"{os.getpid()}-{secrets.token_hex(8)}"
 
 
 _PRELUDE = r"""
-local K_WRITES, K_LEASES, K_PAUSE_ALL, K_PAUSE_WRITES, K_PRIMARY =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+if redis.replicate_commands then redis.replicate_commands() end  -- Redis < 5: TIME, then writes
+local K_WRITES, K_LEASES, K_PAUSE_ALL, K_PAUSE_WRITES, K_PRIMARY, K_EPOCH =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local L_M, W_M = tonumber(ARGV[1]), tonumber(ARGV[2])
 local L_H, W_H = tonumber(ARGV[3]), tonumber(ARGV[4])
 local MARGIN, TOL = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -61,6 +66,51 @@ local function pause_of(key)
   local u = tonumber(v[1])
   if u and u > NOW then return u, v[2] or '', tonumber(v[3]) or 0 end
   return 0, '', 0
+end
+
+local function apply_pause(scope, mode, value, reason, started_at)
+  local key = K_PAUSE_WRITES
+  if scope == 'all' then key = K_PAUSE_ALL end
+  local cur = redis.call('HMGET', key, 'until', 'reason', 'set_at')
+  local cu, cs = tonumber(cur[1]) or 0, tonumber(cur[3]) or 0
+  local active = cu > NOW
+  -- an echo: the rejected request was already in flight when this pause was set
+  local echo = active and started_at > 0 and cs >= started_at
+  local target
+  if mode == 'at' then
+    target = value
+  elseif echo then
+    target = cs + value
+  else
+    target = NOW + value
+  end
+  target = math.min(target, NOW + MAX_PAUSE)
+  local e = 0
+  if echo then e = 1 end
+  if active and cu >= target then return {0, e, f(cu), cur[2] or '', f(cs)} end
+  if (not active) and target <= NOW then return {0, e, '', '', ''} end
+  redis.call('HSET', key, 'until', f(target), 'reason', reason, 'set_at', f(NOW))
+  expire_at(key, target + 1)
+  return {1, e, f(target), reason, f(NOW)}
+end
+
+-- The budget's identity, made on first use and never expiring. A caller that knew
+-- another one has seen the state vanish (FLUSHDB, failover, restart without
+-- persistence) and with it the write log: the first such caller pauses writes for one
+-- short window, so no write of the new state lands within that window of a forgotten
+-- one. Returns the identity and whether this call paused.
+local function check_epoch(known, proposal)
+  local cur = redis.call('HGET', K_EPOCH, 'id')
+  if not cur then
+    cur = proposal
+    redis.call('HSET', K_EPOCH, 'id', cur, 'created_at', f(NOW))
+  end
+  if known == '' or known == cur or redis.call('HEXISTS', K_EPOCH, 'lost_paused') == 1 then
+    return cur, 0
+  end
+  redis.call('HSET', K_EPOCH, 'lost_paused', f(NOW))
+  apply_pause('writes', 'for', W_M + MARGIN, 'budget_state_lost: the write log vanished', 0)
+  return cur, 1
 end
 
 -- the pause a request of this kind ('r' or 'w') honours: writes honour both scopes
@@ -128,16 +178,19 @@ local function lease_wait()
   return 0
 end
 
+local EPOCH, LOST = '', 0
+
 local function reply(status, wait, reason, detail, slot, lease)
   local s, l = '', ''
   if slot then s = f(slot) end
   if lease then l = f(lease) end
-  return {status, f(NOW), f(wait), reason, detail, s, l}
+  return {status, f(NOW), f(wait), reason, detail, s, l, EPOCH, LOST}
 end
 """
 
-# One step of acquiring: ARGV[A+1..A+5] = id, kind ('r'|'w'), max_wait, honour_pause,
-# with_lease. Replies {status, now, wait, reason, detail, slot, lease_expiry} where status:
+# One step of acquiring: ARGV[A+1..A+7] = id, kind ('r'|'w'), max_wait, honour_pause,
+# with_lease, known epoch ('' if none yet), proposed epoch. Replies {status, now, wait,
+# reason, detail, slot, lease_expiry, epoch, lost (1: this call found the state lost)}:
 #   granted  start now (slot: the write's entry; lease_expiry when a lease was taken)
 #   sleep    come back after `wait` with the same id (a write holds its future slot)
 #   wait     nothing within max_wait; nothing is held for this id any more
@@ -149,6 +202,7 @@ _STEP = (
 local id, kind = ARGV[A + 1], ARGV[A + 2]
 local max_wait = tonumber(ARGV[A + 3])
 local honour_pause, with_lease = ARGV[A + 4] == '1', ARGV[A + 5] == '1'
+EPOCH, LOST = check_epoch(ARGV[A + 6], ARGV[A + 7])
 local pu, pr = 0, ''
 if honour_pause then pu, pr = pause_for(kind) end
 
@@ -195,12 +249,16 @@ return reply('granted', 0, '', '', slot, exp)
 
 # Forget an id that never started: its write entry and its lease. Removing an entry
 # never makes any window fuller, so this is always safe for a request that was not sent.
+# Replies {write_removed, lease_was_live}.
 _CANCEL = (
     _PRELUDE
     + r"""
 local id = ARGV[A + 1]
 local w = redis.call('ZREM', K_WRITES, id)
-local l = redis.call('ZREM', K_LEASES, id)
+local lease = tonumber(redis.call('ZSCORE', K_LEASES, id))
+redis.call('ZREM', K_LEASES, id)
+local l = 0
+if lease and lease > NOW then l = 1 end  -- it was still held, not lapsed
 return {w, l}
 """
 )
@@ -213,36 +271,12 @@ return {w, l}
 _UPDATE = (
     _PRELUDE
     + r"""
-local function apply_pause(scope, mode, value, reason, started_at)
-  local key = K_PAUSE_WRITES
-  if scope == 'all' then key = K_PAUSE_ALL end
-  local cur = redis.call('HMGET', key, 'until', 'reason', 'set_at')
-  local cu, cs = tonumber(cur[1]) or 0, tonumber(cur[3]) or 0
-  local active = cu > NOW
-  -- an echo: the rejected request was already in flight when this pause was set
-  local echo = active and started_at > 0 and cs >= started_at
-  local target
-  if mode == 'at' then
-    target = value
-  elseif echo then
-    target = cs + value
-  else
-    target = NOW + value
-  end
-  target = math.min(target, NOW + MAX_PAUSE)
-  local e = 0
-  if echo then e = 1 end
-  if active and cu >= target then return {0, e, f(cu), cur[2] or '', f(cs)} end
-  if (not active) and target <= NOW then return {0, e, '', '', ''} end
-  redis.call('HSET', key, 'until', f(target), 'reason', reason, 'set_at', f(NOW))
-  expire_at(key, target + 1)
-  return {1, e, f(target), reason, f(NOW)}
-end
-
 local id = ARGV[A + 1]
 local released = 0
 if id ~= '' then
-  released = redis.call('ZREM', K_LEASES, id)
+  local lease = tonumber(redis.call('ZSCORE', K_LEASES, id))
+  redis.call('ZREM', K_LEASES, id)
+  if lease and lease > NOW then released = 1 end  -- it was still held, not lapsed
   if ARGV[A + 2] == '1' then redis.call('ZREM', K_WRITES, id) end
 end
 
@@ -319,6 +353,8 @@ class StepReply:
     detail: str
     slot: float | None
     lease_expires_at: float | None
+    epoch: str
+    state_lost: bool
 
     @classmethod
     def parse(cls, raw: Sequence[Any]) -> StepReply:
@@ -331,6 +367,8 @@ class StepReply:
             detail=_text(raw[4]),
             slot=_float(raw[5]),
             lease_expires_at=_float(raw[6]),
+            epoch=_text(raw[7]),
+            state_lost=bool(int(raw[8])),
         )
 
 
@@ -356,7 +394,15 @@ class BudgetStore:
         self.redis = redis
         self.config = config
         keys = config.keys
-        self._keys = [keys.writes, keys.leases, keys.pause_all, keys.pause_writes, keys.primary]
+        self._keys = [
+            keys.writes,
+            keys.leases,
+            keys.pause_all,
+            keys.pause_writes,
+            keys.primary,
+            keys.epoch,
+        ]
+        self._epoch = ""  # the budget's identity as this store last saw it
         c = config
         self._base: list[str] = [
             str(c.writes_per_minute),
@@ -378,6 +424,7 @@ class BudgetStore:
         self, id: str, *, write: bool, max_wait_s: float, honour_pause: bool, with_lease: bool
     ) -> StepReply:
         """One try at acquiring for ``id`` (see the ``_STEP`` script for the replies)."""
+        known = self._epoch
         args = [
             *self._base,
             id,
@@ -385,8 +432,19 @@ class BudgetStore:
             repr(max(0.0, max_wait_s)),
             "1" if honour_pause else "0",
             "1" if with_lease else "0",
+            known,
+            secrets.token_hex(8),
         ]
-        return StepReply.parse(await self._step(keys=self._keys, args=args))
+        reply = StepReply.parse(await self._step(keys=self._keys, args=args))
+        if reply.state_lost:
+            _log.error(
+                "github_budget.state_lost",
+                known=known,
+                now=reply.epoch,
+                paused_writes_s=self.config.minute_window_s + self.config.safety_margin_s,
+            )
+        self._epoch = reply.epoch
+        return reply
 
     async def cancel(self, id: str) -> tuple[bool, bool]:
         """Forget ``id``'s write entry and lease; says which of the two existed."""

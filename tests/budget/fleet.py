@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -20,7 +21,9 @@ from redis.asyncio import Redis
 
 from shared.budget import BudgetConfig, BudgetWait, GitHubBudget, Permit
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("BUDGET_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+"""Redis db 14 unless ``BUDGET_TEST_REDIS_URL`` says otherwise (tests may read the
+environment; the package never does)."""
 MAX_ITERATIONS = 100_000
 
 

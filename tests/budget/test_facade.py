@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from structlog.testing import capture_logs
 
 from shared.budget import (
     BudgetHook,
@@ -120,3 +122,44 @@ async def test_null_budget_grants_everything() -> None:
 def test_github_budget_is_a_budget_hook(redis: Redis, make_config: MakeConfig) -> None:
     hook: BudgetHook = GitHubBudget(redis, make_config())
     assert callable(hook.acquire) and callable(hook.release)
+
+
+async def test_without_redis_acquire_fails_instead_of_sending_unbudgeted(
+    make_config: MakeConfig,
+) -> None:
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    try:
+        with pytest.raises(RedisError):
+            await GitHubBudget(down, make_config()).acquire("POST", max_wait_s=0)
+    finally:
+        await down.aclose()
+
+
+async def test_a_lost_state_pauses_writes_for_one_short_window(
+    redis: Redis, make_config: MakeConfig, prefix: str
+) -> None:
+    """The write log vanishes (here: its keys are deleted, as FLUSHDB would): processes
+    that knew the old state pause writes once, for ``minute_window_s + safety_margin_s``."""
+    config = make_config()
+    first, second = GitHubBudget(redis, config), GitHubBudget(redis, config)
+    for budget in (first, second):
+        await budget.release(await budget.acquire("POST", max_wait_s=0), None, 201)
+    assert (await first.snapshot()).pauses == ()  # a fresh budget is not a lost one
+    await redis.delete(*[key async for key in redis.scan_iter(match=f"{prefix}*")])
+
+    with capture_logs() as logs, pytest.raises(BudgetWait) as waited:
+        await first.acquire("POST", max_wait_s=0)
+    assert waited.value.reason is WaitReason.PAUSED
+    assert waited.value.detail.startswith("budget_state_lost")
+    assert waited.value.wait_s == pytest.approx(62.0, abs=0.5)
+    assert "github_budget.state_lost" in [e["event"] for e in logs]
+    pause = (await first.snapshot()).pause_for(PauseScope.WRITES)
+
+    with pytest.raises(BudgetWait):
+        await second.acquire("POST", max_wait_s=0)  # knew the old state too: no second pause
+    assert (await second.snapshot()).pause_for(PauseScope.WRITES) == pause
+    newcomer = GitHubBudget(redis, config)
+    with pytest.raises(BudgetWait):
+        await newcomer.acquire("PUT", max_wait_s=0)
+    read = await newcomer.acquire("GET", max_wait_s=0)  # reads go on
+    await newcomer.release(read, None, 200)

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from redis.asyncio import Redis
+from structlog.testing import capture_logs
 
 from shared.budget import BudgetWait, FleetSemaphore, GitHubBudget, WaitReason
 from tests.budget.conftest import MakeConfig
@@ -97,3 +98,19 @@ async def test_a_killed_holder_s_slot_returns_after_its_lease(
     assert permit.granted_at >= child_expiry
     assert permit.granted_at < child_expiry + 1.0
     await budget.release(permit, None, 200)
+
+
+async def test_a_release_after_the_lease_ran_out_is_reported(
+    redis: Redis, make_config: MakeConfig
+) -> None:
+    budget = GitHubBudget(redis, make_config(lease_s=0.1))
+    permit = await budget.acquire("GET", max_wait_s=0)
+    assert permit.lease_expires_at is not None
+    for _ in range(100):  # the scenario: a request that outlives its lease
+        if await redis_time(redis) > permit.lease_expires_at:
+            break
+        await asyncio.sleep(0.02)
+    assert (await budget.snapshot()).in_flight == 0
+    with capture_logs() as logs:
+        await budget.release(permit, None, 200)
+    assert [e["event"] for e in logs] == ["github_budget.lease_expired"]
