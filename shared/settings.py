@@ -10,7 +10,9 @@ the section they need from the composition root (``cli/``).
 
 from __future__ import annotations
 
+import binascii
 import json
+from base64 import b64decode
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -53,6 +55,7 @@ DEFAULT_AGENT_PERMISSIONS: Mapping[str, str] = {
     "pull_requests": "write",
     "metadata": "read",
 }
+SECRETS_KEY_BYTES = 32
 _ASYNC_SCHEME = "postgresql+asyncpg://"
 _PLAIN_SCHEMES = ("postgresql://", "postgres://")
 
@@ -212,6 +215,19 @@ class SecretsSettings(BaseSettings):
 
     key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SECRETS_KEY"))
 
+    @field_validator("key")
+    @classmethod
+    def _thirty_two_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            key = b64decode(value.get_secret_value().strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("is not valid base64") from None
+        if len(key) != SECRETS_KEY_BYTES:
+            raise ValueError(f"must be {SECRETS_KEY_BYTES} bytes, got {len(key)}")
+        return value
+
 
 class ApiSettings(BaseSettings):
     """The REST API's process: ``API_HOST``, ``API_PORT``, ``API_WORKERS``."""
@@ -340,8 +356,6 @@ def load_settings(*, require_github: bool = False, require_secrets_key: bool = F
     settings = Settings.model_validate(sections)
     if require_github or settings.github.configured:
         _ = settings.github.app
-    if require_secrets_key or settings.secrets.key is not None:
-        from shared.crypto import cipher_from  # crypto reads its section from here
-
-        cipher_from(settings.secrets)
+    if require_secrets_key and settings.secrets.key is None:
+        raise ConfigError("SECRETS_KEY is not set: give 32 random bytes in base64")
     return settings

@@ -72,6 +72,12 @@ def test_configuration_errors_are_one_line(
         ("AGENT_TOKEN_PERMISSIONS", '{"contents": "everything"}'),
         ("LOG_LEVEL", "chatty"),
         ("LOG_FORMAT", "xml"),
+        ("SECRETS_KEY", "not base64!"),
+        ("SECRETS_KEY", "c2hvcnQ="),
+        ("GITHUB_WRITES_PER_MINUTE", "0"),
+        ("GITHUB_MAX_IN_FLIGHT", "101"),
+        ("QUEUE_PROJECTS_IN_FLIGHT", "0"),
+        ("WORKER_METRICS_PORT", "-1"),
     ],
 )
 def test_every_section_names_the_variable_at_fault(
