@@ -140,21 +140,29 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 async def _idle_cost(config: BudgetConfig, rounds: int) -> tuple[float, float]:
-    """Microseconds per acquire + release on an idle budget, for a read and a write."""
+    """Microseconds per acquire + release on an idle budget, for a read and a write (a
+    measurement that someone's FLUSHDB interrupts is taken again, three times at most)."""
     redis = Redis.from_url(REDIS_URL)
     idle = replace(config, key_prefix=config.key_prefix + "idle:", writes_per_minute=10**6)
     idle = replace(idle, writes_per_hour=10**6)
     budget = GitHubBudget(redis, idle)
-    costs = []
+    costs: list[float] = []
     try:
         for method in ("GET", "POST"):  # warm up: connection, script loading
             await budget.release(await budget.acquire(method, max_wait_s=1), None, 200)
         for method in ("GET", "POST"):
-            started = time.perf_counter()
-            for _ in range(rounds):
-                permit = await budget.acquire(method, max_wait_s=1)
-                await budget.release(permit, None, 200)
-            costs.append((time.perf_counter() - started) / rounds * 1e6)
+            for _ in range(3):
+                try:
+                    started = time.perf_counter()
+                    for _ in range(rounds):
+                        permit = await budget.acquire(method, max_wait_s=1)
+                        await budget.release(permit, None, 200)
+                    costs.append((time.perf_counter() - started) / rounds * 1e6)
+                    break
+                except BudgetWait as wait:
+                    await asyncio.sleep(wait.wait_s)
+            else:
+                costs.append(float("nan"))
     finally:
         await redis.aclose()
     return costs[0], costs[1]
