@@ -120,7 +120,7 @@ class GitHubClient:
         """
         send = partial(self._transport.send, method, url, json=json, params=params)
         if auth == "app":  # App-level calls create no repository content
-            response = await send(bearer=self._jwt(), creates_content=False)
+            response = await send(bearer=self._jwt(), app_level=True)
         elif token is not None:
             response = await send(bearer=token)
         else:

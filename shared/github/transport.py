@@ -132,13 +132,13 @@ class Transport:
         bearer: str,
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
-        creates_content: bool = True,
+        app_level: bool = False,
     ) -> httpx.Response:
         """The answer to one request (any status), after up to ``retry.tries`` tries.
 
-        ``creates_content=False`` (App-level calls signed with the JWT, such as minting
-        a token) makes a POST count as a read for the budget: it takes an in-flight
-        slot, not a write slot.
+        ``app_level`` (calls signed with the App's JWT, such as minting a token): they
+        create no content, so a POST takes an in-flight slot, not a write slot, and
+        their rate-limit headers (the App's own bucket) are not the installation's.
 
         Raises :class:`GitHubTransportError` when the last try got no answer, and
         whatever the gate raises when the budget cannot serve the request in time.
@@ -152,7 +152,7 @@ class Transport:
                     bearer=bearer,
                     json=json,
                     params=params,
-                    budget_as=method if creates_content else "GET",
+                    app_level=app_level,
                 )
             except GitHubTransportError:
                 if last:
@@ -177,15 +177,17 @@ class Transport:
         bearer: str,
         json: Mapping[str, Any] | None,
         params: Mapping[str, Any] | None,
-        budget_as: str,
+        app_level: bool,
     ) -> httpx.Response:
-        permit = await self.gate.acquire(budget_as, max_wait_s=self._max_wait_s)
+        permit = await self.gate.acquire(
+            "GET" if app_level else method, max_wait_s=self._max_wait_s
+        )
         response: httpx.Response | None = None
         try:
             response = await self._send_once(method, url, bearer=bearer, json=json, params=params)
             return response
         finally:  # a request that got no answer may still have reached GitHub: it counts
-            headers = dict(response.headers) if response is not None else None
+            headers = dict(response.headers) if response is not None and not app_level else None
             status = response.status_code if response is not None else None
             limited = is_rate_limited(response, now=time.time()) if response is not None else None
             await asyncio.shield(self.gate.release(permit, headers, status, rate_limited=limited))
