@@ -13,6 +13,9 @@ Redis isolation is by queue name, never by flushing: each stack gets its own
 ids, which are UUIDs, so several runs can share one Redis database (other
 engineers' test runs included). At the end the stack deletes what its queue left
 that would not expire (:func:`forget_queue`); kept results expire by themselves.
+One thing is shared: arq names a cron job by its time (``sweep_unfinished:<ms>``), so
+the workers of stacks on one Redis database take turns running the sweeper; tests
+that need it on every tick use a database number of their own.
 """
 
 from cli.harness.stack import (

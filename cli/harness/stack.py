@@ -283,9 +283,16 @@ async def running_stack(
             github_api_url=github_url, app_key_path=key_path, extra=env,
         )  # fmt: skip
         stack = Stack(
-            name, directory, database_url, redis_url, environment, children, free_port(),
-            in_thread, clock,
-        )  # fmt: skip
+            name=name,
+            workdir=directory,
+            database_url=database_url,
+            redis_url=redis_url,
+            env=environment,
+            children=children,
+            api_port=free_port(),
+            thread_sandbox=in_thread,
+            clock=clock,
+        )
         try:
             if sandbox is not None and sandbox.process:
                 args = _sandbox_args(sandbox, sandbox_port, key_path)
