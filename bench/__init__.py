@@ -7,7 +7,8 @@
 * :mod:`bench.waiters`: long-poll wake-up latency (commit → answer) for 1/100/500 waiters,
   one real worker transition, and the database connections they hold.
 
-Each one makes its own temporary database and queue name, uses a Redis db of its own (flushed
-at its end), talks only to 127.0.0.1, stops every process it started, and prints its
-figures with the command that produced them. None of them asserts on timings.
+Each one runs its processes with :func:`cli.harness.running_stack`: its own temporary
+database and queue name (in Redis db 13, never flushed), only 127.0.0.1, every process it
+started stopped; it prints its figures with the command that produced them. None of them
+asserts on timings.
 """

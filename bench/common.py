@@ -1,8 +1,5 @@
-"""What every benchmark shares: a throw-away database, Redis db 13, the App key, child
-processes (API, worker, sandbox), a token, percentiles, CPU readings and the printed table.
-
-Everything listens on and talks to 127.0.0.1 only, and everything started here is
-stopped (and the database dropped, Redis db 13 flushed) when its block ends.
+"""What the benchmarks share beyond :mod:`cli.harness` (which runs their processes):
+Redis db 13, the printed header and tables, percentiles, CPU readings, waiting via PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,56 +9,27 @@ import logging
 import math
 import os
 import platform
-import secrets
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import structlog
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from redis.asyncio import Redis
-from sqlalchemy import make_url
-
-from cli.processes import Children, free_port, wait_until_up
-from sandbox import GitHubSandbox
-from shared.auth.service import issue_api_token
-from shared.crypto import generate_secrets_key
-from shared.db.migrate import upgrade_to_head
 
 __all__ = [
-    "APP_ID",
-    "ORG",
-    "PYTHON",
     "REDIS_URL",
-    "AppKey",
     "CpuMeter",
-    "Stack",
-    "app_key",
-    "flush_redis",
     "header",
-    "new_sandbox",
     "percentile",
     "quiet_logs",
-    "service_stack",
-    "start_sandbox_process",
     "table",
-    "temporary_database",
     "wait_ready_in_db",
 ]
 
-APP_ID = 4242
-ORG = "acme"
-PYTHON = sys.executable
 REDIS_URL = "redis://127.0.0.1:6379/13"
-"""The benchmarks' own Redis database; flushed at the end of every benchmark."""
-_SERVER_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+"""The benchmarks' Redis database; each run has its own queue in it (never flushed)."""
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -168,77 +136,7 @@ class CpuMeter:
         )
 
 
-# --- the App key ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AppKey:
-    """The benchmark GitHub App's key pair and the file the child processes read it from."""
-
-    private: rsa.RSAPrivateKey
-    path: Path
-
-
-@contextmanager
-def app_key() -> Iterator[AppKey]:
-    """A fresh 2048-bit App key in a temporary file (removed at the end)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    with tempfile.TemporaryDirectory(prefix="provisioner-bench-") as tmp:
-        path = Path(tmp) / "app.pem"
-        path.write_bytes(pem)
-        path.chmod(0o600)
-        yield AppKey(key, path)
-
-
-def new_sandbox(key: AppKey, *, latency_s: float = 0.0) -> GitHubSandbox:
-    """An in-process sandbox with the App installed on ``ORG`` and no practical rate limit."""
-    sandbox = GitHubSandbox(APP_ID, key.private.public_key(), rate_limit=10_000_000)
-    sandbox.add_installation(ORG)
-    sandbox.faults.latency_s = latency_s
-    return sandbox
-
-
-# --- PostgreSQL and Redis -------------------------------------------------------------------
-
-
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(_SERVER_DSN, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@asynccontextmanager
-async def temporary_database() -> AsyncIterator[str]:
-    """A new database migrated to head for the block, dropped after; yields its URL."""
-    name = f"provisioner_bench_{secrets.token_hex(6)}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(_SERVER_DSN).set(drivername="postgresql+asyncpg", database=name)
-        rendered = url.render_as_string(hide_password=False)
-        upgrade_to_head(rendered)
-        yield rendered
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def flush_redis() -> None:
-    """Empty the benchmarks' Redis database (db 13)."""
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await redis.flushdb()
-    finally:
-        await redis.aclose()
-
-
-async def _make_token(database_url: str) -> str:
-    return await issue_api_token(database_url, role="user", subject="bench")
+# --- PostgreSQL -----------------------------------------------------------------------------
 
 
 async def wait_ready_in_db(
@@ -260,98 +158,3 @@ async def wait_ready_in_db(
             raise RuntimeError(f"project {project_id} failed; see the worker log")
         await asyncio.sleep(every_s)
     raise TimeoutError(f"project {project_id} not ready after {timeout_s:g} s")
-
-
-# --- processes ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stack:
-    """A running API (and maybe worker) on a fresh database, with a user token."""
-
-    api_url: str
-    database_url: str
-    token: str
-    env: dict[str, str]
-    children: Children
-    pids: dict[str, int]
-    """Process ids of the children by name (``api``, ``worker``)."""
-
-
-def _print_log_tails(children: Children, names: Sequence[str], lines: int = 25) -> None:
-    for name in names:
-        path = children.log_path(name)
-        if path.exists():
-            tail = path.read_text(errors="replace").splitlines()[-lines:]
-            print(f"--- last {len(tail)} lines of {name}.log ---", file=sys.stderr)
-            print("\n".join(tail), file=sys.stderr)
-
-
-def service_env(
-    database_url: str, queue_name: str, github_api_url: str, key: AppKey, **extra: str
-) -> dict[str, str]:
-    """The environment of API and worker processes (what the e2e test gives them)."""
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "QUEUE_NAME": queue_name,
-        "SECRETS_KEY": generate_secrets_key(),
-        "GITHUB_API_URL": github_api_url,
-        "GITHUB_APP_ID": str(APP_ID),
-        "GITHUB_APP_PRIVATE_KEY_PATH": str(key.path),
-        "GITHUB_ORG": ORG,
-        **extra,
-    }
-
-
-@asynccontextmanager
-async def service_stack(
-    name: str, github_api_url: str, key: AppKey, *, worker: bool, **extra_env: str
-) -> AsyncIterator[Stack]:
-    """API (and worker) child processes on a temporary database, queue ``bench:<name>:<hex>``.
-
-    At the end: the children are stopped, the database dropped and Redis db 13 flushed.
-    On failure the tail of each child's log is printed.
-    """
-    names = ["api", "worker"] if worker else ["api"]
-    try:
-        async with temporary_database() as database_url:
-            queue = f"bench:{name}:{secrets.token_hex(4)}"
-            env = service_env(database_url, queue, github_api_url, key, **extra_env)
-            with (
-                tempfile.TemporaryDirectory(prefix=f"provisioner-bench-{name}-") as logdir,
-                Children(Path(logdir), announce=False) as children,
-            ):
-                try:
-                    port = free_port()
-                    api_args = [PYTHON, "-m", "cli.main", "api", "--port", str(port)]
-                    pids = {"api": children.start("api", api_args, env).pid}
-                    if worker:
-                        worker_args = [PYTHON, "-m", "cli.main", "worker"]
-                        pids["worker"] = children.start("worker", worker_args, env).pid
-                    api_url = f"http://127.0.0.1:{port}"
-                    await wait_until_up(f"{api_url}/readyz", children)
-                    token = await _make_token(database_url)
-                    yield Stack(api_url, database_url, token, env, children, pids)
-                except BaseException:
-                    _print_log_tails(children, names)
-                    raise
-    finally:
-        await flush_redis()
-
-
-def start_sandbox_process(
-    children: Children, key: AppKey, *, latency_ms: float, validate: bool = True
-) -> tuple[str, int]:
-    """The sandbox CLI (``python -m sandbox``) as a child; returns its URL and pid."""
-    port = free_port()
-    args = [
-        PYTHON, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port),
-        "--app-id", str(APP_ID), "--org", ORG, "--private-key", str(key.path),
-        "--latency-ms", f"{latency_ms:g}", "--rate-limit", "10000000",
-    ]  # fmt: skip
-    if not validate:
-        args.append("--no-validate")
-    proc = children.start("sandbox", args, dict(os.environ))
-    return f"http://127.0.0.1:{port}", proc.pid

@@ -24,9 +24,8 @@ worker's poll cycle and the queue wait is constant instead of spread). Phase 1
 waits by reading the status from PostgreSQL every 5 ms (nothing else loads the
 API); phase 2 waits with ``ProjectsClient.wait_until_ready`` as a client would
 (long poll if the API has ``?wait=``, else a short ``poll_s``) and counts the
-requests that costs. ``WORKER_GITHUB_WRITE_INTERVAL_S=0``: the 1 s spacing of
-writes is politeness towards GitHub, not overhead (it would add ≥ 2 s per
-project: 3 writes).
+requests that costs. Every setting is the default: each GitHub request draws
+from the fleet's budget in Redis, which an idle fleet grants at once.
 
     python -m bench.overhead
 """
@@ -47,20 +46,10 @@ import asyncpg
 import httpx
 from arq.connections import ArqRedis, create_pool
 from arq.jobs import Job, JobResult
-from sqlalchemy import make_url
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bench.common import (
-    REDIS_URL,
-    app_key,
-    header,
-    new_sandbox,
-    percentile,
-    service_stack,
-    table,
-    wait_ready_in_db,
-)
-from sandbox.server import serve_in_thread
+from bench.common import REDIS_URL, header, percentile, table, wait_ready_in_db
+from cli.harness import Sandbox, plain_dsn, running_stack
 from shared.jobs import arq_redis_settings, deserialize, provision_job_id
 from shared.projects_client import LONG_POLL_S, ProjectsClient
 from shared.settings import RedisSettings, WorkerSettings
@@ -292,40 +281,42 @@ async def run() -> None:
     config = WorkerSettings()
     run_id = secrets.token_hex(3)
     calls: list[Timed] = []
-    with app_key() as key:
-        sandbox = new_sandbox(key, latency_s=LATENCY_S)
-        sandbox.app.add_middleware(GitHubTimer, sink=calls)
-        with serve_in_thread(sandbox) as sandbox_url:
-            async with (
-                asyncio.timeout(TIME_LIMIT_S),
-                service_stack(
-                    "overhead", sandbox_url, key, worker=True, WORKER_GITHUB_WRITE_INTERVAL_S="0"
-                ) as stack,
-            ):
-                dsn = make_url(stack.database_url).set(drivername="postgresql")
-                connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-                queue_name = stack.env["QUEUE_NAME"]
-                queue = await create_pool(arq_redis_settings(RedisSettings(url=REDIS_URL)))
-                counting = _CountingTransport()
-                try:
-                    async with ProjectsClient(
-                        stack.api_url, stack.token, transport=counting
-                    ) as client:
-                        bench = _Run(client, connection, queue, queue_name, calls, run_id)
-                        await bench.phase(WARMUP, label="warm")
-                        phase1 = await bench.phase(PROJECTS, label="db")
-                        long_poll = await has_long_poll(stack.api_url)
-                        poll_s = LONG_POLL_S if long_poll else SHORT_POLL_S
-                        before = counting.count
-                        phase2 = await bench.phase(CLIENT_PROJECTS, label="client", poll_s=poll_s)
-                        client_requests = counting.count - before
-                finally:
-                    await connection.close()
-                    await queue.aclose()
+    # The one setting this benchmark is run with different values of reaches the worker.
+    forwarded = {k: os.environ[k] for k in ("WORKER_POLL_DELAY_S",) if k in os.environ}
+    async with (
+        asyncio.timeout(TIME_LIMIT_S),
+        running_stack(
+            "bench_overhead",
+            redis_url=REDIS_URL,
+            sandbox=Sandbox(latency_s=LATENCY_S),
+            env=forwarded,
+        ) as stack,
+    ):
+        # Nothing has called the sandbox yet (readyz checks PostgreSQL and Redis only);
+        # Starlette refuses a middleware after the app's first request, loudly.
+        stack.sandbox.app.add_middleware(GitHubTimer, sink=calls)
+        connection = await asyncpg.connect(plain_dsn(stack.database_url))
+        queue = await create_pool(arq_redis_settings(RedisSettings(url=stack.redis_url)))
+        counting = _CountingTransport()
+        try:
+            async with ProjectsClient(
+                stack.api_url, await stack.token("user", "bench"), transport=counting
+            ) as client:
+                bench = _Run(client, connection, queue, stack.queue_name, calls, run_id)
+                await bench.phase(WARMUP, label="warm")
+                phase1 = await bench.phase(PROJECTS, label="db")
+                long_poll = await has_long_poll(stack.api_url)
+                poll_s = LONG_POLL_S if long_poll else SHORT_POLL_S
+                before = counting.count
+                phase2 = await bench.phase(CLIENT_PROJECTS, label="client", poll_s=poll_s)
+                client_requests = counting.count - before
+        finally:
+            await connection.close()
+            await queue.aclose()
     poll_from = "WORKER_POLL_DELAY_S" if os.environ.get("WORKER_POLL_DELAY_S") else "the default"
     print(
         f"worker poll_delay in effect: {config.poll_delay_s * 1000:g} ms ({poll_from}, "
-        "shared/settings.py); WORKER_GITHUB_WRITE_INTERVAL_S=0; one secret per project; "
+        "shared/settings.py); every other setting the default; one secret per project; "
         f"{WARMUP} warm-up projects not counted"
     )
     print(f"GitHub requests per project: {sorted({s.requests for s in phase1 + phase2})}")

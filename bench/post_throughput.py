@@ -2,12 +2,13 @@
 
 Row 1 is this service: a real API process (``python -m cli.main api``) on a
 temporary database, answering 202 after storing the project and enqueuing its
-job. No worker runs, so the jobs wait in Redis db 13 (flushed at the end) and
-nothing competes with the API for the 2 cores but PostgreSQL and Redis.
+job. No worker runs, so the jobs wait in Redis db 13 (in this run's queue, deleted
+at the end) and nothing competes with the API for the 2 cores but PostgreSQL and Redis.
 
 Row 2 is the original design, provisioning inside the request
-(:mod:`bench.baseline_app`, a child process) against the sandbox (another child
-process, 100 ms per GitHub call, OpenAPI validation off to keep its CPU low).
+(:mod:`bench.baseline_app`, a child process, started once the API is stopped)
+against the sandbox (another child process, 100 ms per GitHub call, OpenAPI
+validation off to keep its CPU low).
 
 The load generator is an ``httpx.AsyncClient`` in this process with a semaphore
 of 32; its CPU share is printed so you can see whether it was the bottleneck.
@@ -18,31 +19,17 @@ of 32; its CPU share is printed so you can see whether it was the bottleneck.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import (
-    APP_ID,
-    ORG,
-    PYTHON,
-    AppKey,
-    CpuMeter,
-    app_key,
-    header,
-    percentile,
-    service_stack,
-    start_sandbox_process,
-    table,
-)
-from cli.processes import Children, free_port, wait_until_up
+from bench.common import REDIS_URL, CpuMeter, header, percentile, table
+from cli.harness import Sandbox, Stack, running_stack
+from cli.processes import PYTHON, free_port, wait_until_up
 
 __all__ = ["main", "run"]
 
@@ -133,36 +120,25 @@ async def drive(
     return result
 
 
-async def _this_service(sandbox_url: str, key: AppKey, run_id: str) -> LoadResult:
-    async with service_stack("post", sandbox_url, key, worker=False) as stack:
-        await drive(
-            stack.api_url, count=WARMUP, prefix=f"{run_id} warm", label="warm-up", token=stack.token
-        )
-        return await drive(
-            stack.api_url,
-            count=REQUESTS,
-            prefix=run_id,
-            label="202 + enqueue (this service)",
-            token=stack.token,
-            cpu_pids={"api": stack.pids["api"]},
-        )
+async def _this_service(stack: Stack, run_id: str) -> LoadResult:
+    token = await stack.token("user", "bench")
+    await drive(stack.api_url, count=WARMUP, prefix=f"{run_id} warm", label="warm-up", token=token)
+    return await drive(
+        stack.api_url,
+        count=REQUESTS,
+        prefix=run_id,
+        label="202 + enqueue (this service)",
+        token=token,
+        cpu_pids={"api": stack.children.pid("api")},
+    )
 
 
-async def _baseline(
-    children: Children, sandbox_url: str, sandbox_pid: int, key: AppKey, run_id: str
-) -> LoadResult:
+async def _baseline(stack: Stack, run_id: str) -> LoadResult:
     port = free_port()
-    env = {
-        **os.environ,
-        "GITHUB_API_URL": sandbox_url,
-        "GITHUB_APP_ID": str(APP_ID),
-        "GITHUB_APP_PRIVATE_KEY_PATH": str(key.path),
-        "GITHUB_ORG": ORG,
-    }
     args = [PYTHON, "-m", "bench.baseline_app", "--port", str(port)]
-    proc = children.start("baseline", args, env)
+    proc = stack.children.start("baseline", args, stack.env)  # its GitHub settings are there
     url = f"http://127.0.0.1:{port}"
-    await wait_until_up(f"{url}/openapi.json", children)
+    await wait_until_up(f"{url}/openapi.json", stack.children)
     # The warm-up mints the installation token and opens the connection pools.
     await drive(url, count=BASELINE_WARMUP, prefix=f"{run_id} base warm", label="warm-up")
     result = await drive(
@@ -170,9 +146,9 @@ async def _baseline(
         count=BASELINE_REQUESTS,
         prefix=f"{run_id} base",
         label=f"provisioning in the request ({SANDBOX_LATENCY_MS} ms/GitHub call)",
-        cpu_pids={"baseline app": proc.pid, "sandbox": sandbox_pid},
+        cpu_pids={"baseline app": proc.pid, "sandbox": stack.children.pid("sandbox")},
     )
-    children.stop("baseline")
+    stack.stop("baseline")
     return result
 
 
@@ -180,18 +156,14 @@ async def run() -> None:
     """Both designs, one after the other, then one table."""
     header("POST /api/projects/ throughput at concurrency 32", COMMAND)
     run_id = secrets.token_hex(3)
-    with (
-        app_key() as key,
-        tempfile.TemporaryDirectory(prefix="provisioner-bench-post-") as logdir,
-        Children(Path(logdir), announce=False) as children,
+    sandbox = Sandbox(process=True, latency_s=SANDBOX_LATENCY_MS / 1000, validate=False)
+    async with (
+        asyncio.timeout(TIME_LIMIT_S),
+        running_stack("bench_post", redis_url=REDIS_URL, sandbox=sandbox, workers=0) as stack,
     ):
-        async with asyncio.timeout(TIME_LIMIT_S):
-            sandbox_url, sandbox_pid = start_sandbox_process(
-                children, key, latency_ms=SANDBOX_LATENCY_MS, validate=False
-            )
-            await wait_until_up(f"{sandbox_url}/app", children)
-            ours = await _this_service(sandbox_url, key, run_id)
-            baseline = await _baseline(children, sandbox_url, sandbox_pid, key, run_id)
+        ours = await _this_service(stack, run_id)
+        stack.stop("api")  # the baseline runs alone (but for the sandbox it calls)
+        baseline = await _baseline(stack, run_id)
     print(
         f"one secret per request, unique names; warm-up {WARMUP} (this service) and "
         f"{BASELINE_WARMUP} (baseline) requests not counted"
@@ -214,7 +186,7 @@ async def run() -> None:
             f"{per_request_ms:.1f} ms CPU per request"
         )
     print(
-        "notes: no worker ran during row 1 (its jobs wait in Redis and are flushed); "
+        "notes: no worker ran during row 1 (its jobs wait in Redis and are deleted); "
         "the baseline has no database, queue or auth and no write spacing, "
         "so it is the best case of the old design"
     )

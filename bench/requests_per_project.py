@@ -1,6 +1,7 @@
 """GitHub requests per project with a warm (cached) token, counted by the sandbox.
 
-Both paths, each against its own in-process sandbox (no latency):
+Both paths against one in-process sandbox (no latency), one after the other
+(the idle worker sends GitHub nothing while the first runs):
 
 * ``Provisioner`` directly: one ``GitHubClient`` in this process, token minted
   first, then ``Provisioner.provision(...)`` per project;
@@ -25,30 +26,16 @@ from collections.abc import Sequence
 from uuid import uuid4
 
 import asyncpg
-from pydantic import SecretStr
-from sqlalchemy import make_url
 
-from bench.common import (
-    APP_ID,
-    ORG,
-    AppKey,
-    app_key,
-    header,
-    new_sandbox,
-    quiet_logs,
-    service_stack,
-    table,
-    wait_ready_in_db,
-)
+from bench.common import REDIS_URL, header, quiet_logs, table, wait_ready_in_db
+from cli.harness import Stack, plain_dsn, running_stack
 from sandbox import GitHubSandbox
 from sandbox.models import RequestRecord
-from sandbox.server import serve_in_thread
 from shared.github.client import GitHubClient
 from shared.projects_client import ProjectsClient
 from shared.provisioning.repo_name import repository_name
 from shared.provisioning.steps import Provisioner
 from shared.provisioning.values import ProjectSpec
-from shared.settings import GitHubSettings
 
 __all__ = ["main", "minimum", "run"]
 
@@ -93,70 +80,56 @@ def _span(counts: Sequence[int]) -> str:
     return f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
 
 
-async def _direct(key: AppKey, run_id: str) -> tuple[dict[int, list[int]], dict[int, str]]:
+async def _direct(stack: Stack, run_id: str) -> tuple[dict[int, list[int]], dict[int, str]]:
     """Counts per secret count through ``Provisioner.provision`` in this process."""
-    sandbox = new_sandbox(key)
+    sandbox = stack.sandbox
     counts: dict[int, list[int]] = {n: [] for n in SECRET_COUNTS}
     shapes: dict[int, str] = {}
-    with serve_in_thread(sandbox) as url:
-        settings = GitHubSettings(
-            api_url=url,
-            app_id=str(APP_ID),
-            app_private_key=SecretStr(key.path.read_text()),
-            org=ORG,
-        )
-        async with GitHubClient(settings.app) as github:
-            provisioner = Provisioner(github)
-            await github.installation_token()  # warm: installation found, token cached
-            for n in SECRET_COUNTS:
-                for i in range(REPEATS):
-                    values = _secrets(n)
-                    name = f"bench rpp {run_id} direct {n} {i}"
-                    spec = ProjectSpec(
-                        id=uuid4(),
-                        display_name=name,
-                        repo_name=repository_name(name),
-                        secret_names=sorted(values),
-                    )
-                    sandbox.reset_requests()
-                    await provisioner.provision(spec, values)
-                    counts[n].append(sandbox.count())
-                    shapes[n] = _shape(sandbox.requests)
-    _check(sandbox)
+    async with GitHubClient(stack.github_settings().app) as github:
+        provisioner = Provisioner(github)
+        await github.installation_token()  # warm: installation found, token cached
+        for n in SECRET_COUNTS:
+            for i in range(REPEATS):
+                values = _secrets(n)
+                name = f"bench rpp {run_id} direct {n} {i}"
+                spec = ProjectSpec(
+                    id=uuid4(),
+                    display_name=name,
+                    repo_name=repository_name(name),
+                    secret_names=sorted(values),
+                )
+                sandbox.reset_requests()
+                await provisioner.provision(spec, values)
+                counts[n].append(sandbox.count())
+                shapes[n] = _shape(sandbox.requests)
     return counts, shapes
 
 
 async def _worker_path(
-    key: AppKey, run_id: str
+    stack: Stack, run_id: str
 ) -> tuple[dict[int, list[int]], dict[int, str], int, str]:
     """Counts per secret count through API + worker processes; also the cold first project."""
-    sandbox = new_sandbox(key)
+    sandbox = stack.sandbox
     counts: dict[int, list[int]] = {n: [] for n in SECRET_COUNTS}
     shapes: dict[int, str] = {}
-    with serve_in_thread(sandbox) as url:
-        async with service_stack(
-            "rpp", url, key, worker=True, WORKER_GITHUB_WRITE_INTERVAL_S="0"
-        ) as stack:
-            dsn = make_url(stack.database_url).set(drivername="postgresql")
-            connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-            try:
-                async with ProjectsClient(stack.api_url, stack.token) as client:
+    connection = await asyncpg.connect(plain_dsn(stack.database_url))
+    try:
+        async with ProjectsClient(stack.api_url, await stack.token("user", "bench")) as client:
 
-                    async def one(name: str, secret_count: int) -> list[RequestRecord]:
-                        sandbox.reset_requests()
-                        created = await client.create(name, secrets=_secrets(secret_count) or None)
-                        await wait_ready_in_db(connection, created["id"])
-                        return sandbox.requests
+            async def one(name: str, secret_count: int) -> list[RequestRecord]:
+                sandbox.reset_requests()
+                created = await client.create(name, secrets=_secrets(secret_count) or None)
+                await wait_ready_in_db(connection, created["id"])
+                return sandbox.requests
 
-                    cold = await one(f"bench rpp {run_id} cold", 1)
-                    for n in SECRET_COUNTS:
-                        for i in range(REPEATS):
-                            records = await one(f"bench rpp {run_id} worker {n} {i}", n)
-                            counts[n].append(len(records))
-                            shapes[n] = _shape(records)
-            finally:
-                await connection.close()
-    _check(sandbox)
+            cold = await one(f"bench rpp {run_id} cold", 1)
+            for n in SECRET_COUNTS:
+                for i in range(REPEATS):
+                    records = await one(f"bench rpp {run_id} worker {n} {i}", n)
+                    counts[n].append(len(records))
+                    shapes[n] = _shape(records)
+    finally:
+        await connection.close()
     return counts, shapes, len(cold), _shape(cold)
 
 
@@ -170,10 +143,13 @@ async def run() -> None:
     header("GitHub requests per project (warm token), counted by the sandbox", COMMAND)
     quiet_logs()
     run_id = secrets.token_hex(3)
-    with app_key() as key:
-        async with asyncio.timeout(TIME_LIMIT_S):
-            direct, direct_shapes = await _direct(key, run_id)
-            worker, worker_shapes, cold, cold_shape = await _worker_path(key, run_id)
+    async with (
+        asyncio.timeout(TIME_LIMIT_S),
+        running_stack("bench_rpp", redis_url=REDIS_URL) as stack,
+    ):
+        direct, direct_shapes = await _direct(stack, run_id)
+        worker, worker_shapes, cold, cold_shape = await _worker_path(stack, run_id)
+        _check(stack.sandbox)
     print(f"{REPEATS} projects per row and path; a range means the runs differed")
     rows: list[list[object]] = []
     for n in SECRET_COUNTS:

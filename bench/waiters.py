@@ -2,9 +2,9 @@
 
 ``GET /api/projects/{id}?wait=50`` with ``If-None-Match`` parks a request until the
 project's ETag changes; the API holds one LISTEN connection and the parked requests
-hold none. Real API and worker processes (:func:`tests.stack.running_stack`, the
-sandbox in this process), a throw-away database (``bench.common.temporary_database``:
-``provisioner_bench_<hex>``, dropped at the end), Redis db 10 (flushed at the end).
+hold none. Real API and worker processes (:func:`cli.harness.running_stack`, the
+sandbox in this process), a throw-away database (``provisioner_bench_waiters_<hex>``,
+dropped at the end), a queue of its own in Redis db 13.
 
 1. Wake-up latency. The worker is stopped (SIGSTOP) before the project is created,
    so the project stays ``pending_repo`` and nothing else changes it. N waiters are
@@ -34,8 +34,8 @@ A reference burst follows each 500-waiter set-up: 500 concurrent
 The load generator runs in this process; its CPU and the API's during each wake-up
 are printed so a client bottleneck is visible (this process also hosts the GitHub
 sandbox, busy only during part 2). A GET that fails with ``httpx.TransportError``
-is sent again (as agents do) and counted. Bounded by a 150 s time limit; Redis db 10;
-everything started is stopped and the database dropped.
+is sent again (as agents do) and counted. Bounded by a 150 s time limit; everything
+started is stopped and the database dropped.
 
     python -m bench.waiters
 """
@@ -47,8 +47,6 @@ import contextlib
 import os
 import platform
 import signal
-import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -60,18 +58,13 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import make_url
 
-from bench.common import percentile, table, temporary_database
-from tests.stack import Stack, running_stack
+from bench.common import REDIS_URL, percentile, table
+from cli.harness import Stack, plain_dsn, running_stack
 
 __all__ = ["main", "run"]
 
 COMMAND = "python -m bench.waiters"
-REDIS_URL = "redis://127.0.0.1:6379/10"
-"""This benchmark's own Redis database (flushed at the end by ``running_stack``)."""
 ROUNDS: list[tuple[int, int]] = [(1, 5), (100, 3), (500, 3)]
 """(waiters, rounds) of the wake-up latency part."""
 WARMUP_WAITERS = 20
@@ -433,18 +426,10 @@ async def _worker_transition(bench: Bench, pools: Pools, notes: Notifications) -
     )
 
 
-def _app_key_pem() -> bytes:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-
-
 async def _connect(database_url: str, name: str) -> asyncpg.Connection:
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
-    return await asyncpg.connect(dsn, timeout=5, server_settings={"application_name": name})
+    return await asyncpg.connect(
+        plain_dsn(database_url), timeout=5, server_settings={"application_name": name}
+    )
 
 
 @dataclass
@@ -615,39 +600,23 @@ def _print(results: Results) -> None:
     print(f"total {results.total_s:.1f} s", flush=True)
 
 
-def _print_log_tails(stack: Stack, lines: int = 25) -> None:
-    for name in ("api", "worker"):
-        path = stack.children.log_path(name)
-        if path.exists():
-            tail = path.read_text(errors="replace").splitlines()[-lines:]
-            print(f"--- last {len(tail)} lines of {name}.log ---", file=sys.stderr)
-            print("\n".join(tail), file=sys.stderr)
-
-
 async def run() -> None:
     """Start the stack on a throw-away database, measure, print."""
     _print_header()
     started = time.perf_counter()
-    pem = _app_key_pem()
-    with tempfile.TemporaryDirectory(prefix="provisioner-bench-waiters-") as workdir:
-        async with (
-            asyncio.timeout(TIME_LIMIT_S),
-            temporary_database() as database_url,
-            running_stack(
-                database_url=database_url,
-                app_key_pem=pem,
-                workdir=Path(workdir),
-                redis_url=REDIS_URL,
-                LOG_LEVEL="WARNING",
-                DB_POOL_SIZE=POOL_SIZE,
-                DB_MAX_OVERFLOW=MAX_OVERFLOW,
-            ) as stack,
-        ):
-            try:
-                results = await _measure(stack)
-            except BaseException:
-                _print_log_tails(stack)
-                raise
+    async with (
+        asyncio.timeout(TIME_LIMIT_S),
+        running_stack(
+            "bench_waiters",
+            redis_url=REDIS_URL,
+            env={
+                "LOG_LEVEL": "WARNING",
+                "DB_POOL_SIZE": POOL_SIZE,
+                "DB_MAX_OVERFLOW": MAX_OVERFLOW,
+            },
+        ) as stack,
+    ):
+        results = await _measure(stack)
     results.total_s = time.perf_counter() - started
     _print(results)
 

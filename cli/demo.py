@@ -8,26 +8,16 @@ what landed in the (sandbox) repository, then stops everything it started.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-from redis.asyncio import Redis
-from sqlalchemy import make_url
-
-from cli.processes import Children, free_port, wait_until_up
-from shared.auth.service import issue_api_token
-from shared.crypto import generate_secrets_key
-from shared.db.migrate import upgrade_to_head
-from shared.errors import ConfigError
+from cli.harness import Sandbox, Stack, check_redis, create_database, drop_database, running_stack
 from shared.github.client import GitHubClient
 from shared.logging import configure_logging
 from shared.projects_client import ProjectsClient
-from shared.settings import GitHubSettings, LoggingSettings
+from shared.settings import LoggingSettings
 
 __all__ = ["run_demo"]
 
@@ -39,49 +29,6 @@ DEMO_DATABASE = "provisioner_demo"
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _server_url() -> str:
-    """The PostgreSQL server from DATABASE_URL (or the local default), as a plain DSN."""
-    url = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _fresh_database() -> str:
-    admin = make_url(_server_url()).set(database="postgres").render_as_string(hide_password=False)
-    try:
-        connection = await asyncpg.connect(admin, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise ConfigError(f"PostgreSQL does not answer at {admin}: {exc}") from None
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DEMO_DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{DEMO_DATABASE}"')
-    finally:
-        await connection.close()
-    return (
-        make_url(admin)
-        .set(drivername="postgresql+asyncpg", database=DEMO_DATABASE)
-        .render_as_string(hide_password=False)
-    )
-
-
-async def _drop_database() -> None:
-    admin = make_url(_server_url()).set(database="postgres").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(admin, timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DEMO_DATABASE}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
-async def _check_redis(url: str) -> None:
-    redis = Redis.from_url(url)
-    try:
-        await redis.ping()
-    except OSError as exc:
-        raise ConfigError(f"Redis does not answer at {url}: {exc}") from None
-    finally:
-        await redis.aclose()
 
 
 async def _follow(client: ProjectsClient, project_id: str, timeout_s: float = 60) -> dict[str, Any]:
@@ -104,15 +51,9 @@ async def _follow(client: ProjectsClient, project_id: str, timeout_s: float = 60
     return project
 
 
-async def _show_repository(env: dict[str, str], full_name: str) -> None:
-    settings = GitHubSettings(
-        api_url=env["GITHUB_API_URL"],
-        app_id=env["GITHUB_APP_ID"],
-        app_private_key_path=Path(env["GITHUB_APP_PRIVATE_KEY_PATH"]),
-        org=env["GITHUB_ORG"],
-    )
+async def _show_repository(stack: Stack, full_name: str) -> None:
     owner, name = full_name.split("/", 1)
-    async with GitHubClient(settings.app) as github:
+    async with GitHubClient(stack.github_settings().app) as github:
         project_file = await github.get_file(owner, name, ".project.yaml")
         listed = await github.request("GET", f"/repos/{owner}/{name}/actions/secrets")
     _say("  .project.yaml:")
@@ -123,50 +64,12 @@ async def _show_repository(env: dict[str, str], full_name: str) -> None:
     _say(f"  Actions secrets: {', '.join(names) or '(none)'}")
 
 
-def _environment(database_url: str, redis_url: str, sandbox_port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "QUEUE_NAME": f"provisioner:demo:{secrets.token_hex(4)}",
-        "SECRETS_KEY": generate_secrets_key(),
-        "GITHUB_API_URL": f"http://127.0.0.1:{sandbox_port}",
-        "GITHUB_APP_ID": "1",
-        "GITHUB_APP_PRIVATE_KEY_PATH": str(WORKDIR / "app.pem"),
-        "GITHUB_ORG": "acme",
-        "WORKER_GITHUB_WRITE_INTERVAL_S": "0",
-    }
-
-
-async def _demo(children: Children) -> int:
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    _say("1. PostgreSQL and Redis answer; a fresh demo database, migrated")
-    await _check_redis(redis_url)
-    database_url = await _fresh_database()
-    upgrade_to_head(database_url)
-    sandbox_port, api_port = free_port(), free_port()
-    env = _environment(database_url, redis_url, sandbox_port)
-    python = sys.executable
-
-    _say(f"2. starting the GitHub sandbox ({SANDBOX_LATENCY_MS} ms per call), the API and a worker")
-    children.start(
-        "sandbox",
-        [python, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
-         "--app-id", "1", "--org", "acme", "--private-key", env["GITHUB_APP_PRIVATE_KEY_PATH"],
-         "--latency-ms", str(SANDBOX_LATENCY_MS)],
-        env,
-    )  # fmt: skip
-    await wait_until_up(f"{env['GITHUB_API_URL']}/app", children)
-    children.start("api", [python, "-m", "cli.main", "api", "--port", str(api_port)], env)
-    children.start("worker", [python, "-m", "cli.main", "worker"], env)
-    api_url = f"http://127.0.0.1:{api_port}"
-    await wait_until_up(f"{api_url}/readyz", children)
-
-    user_token = await issue_api_token(database_url, role="user", subject="demo-user")
+async def _story(stack: Stack) -> int:
+    user_token = await stack.token("user", "demo-user")
     _say(
         f'3. POST /api/projects/ {{"name": "{PROJECT_NAME}", "secrets": {{"OPENAI_API_KEY": ...}}}}'
     )
-    async with ProjectsClient(api_url, user_token) as client:
+    async with ProjectsClient(stack.api_url, user_token) as client:
         posted = time.perf_counter()
         project = await client.create(
             PROJECT_NAME,
@@ -192,7 +95,7 @@ async def _demo(children: Children) -> int:
     _say(f"   clone {info['clone_url']} (default branch {info['default_branch']})")
     secret_states = ", ".join(f"{s['name']}={s['state']}" for s in project["secrets"])
     _say(f"   secrets as the API reports them: {secret_states}")
-    await _show_repository(env, info["full_name"])
+    await _show_repository(stack, info["full_name"])
     if minted is not None:
         permissions = ", ".join(f"{k}:{v}" for k, v in sorted(minted["permissions"].items()))
         _say(
@@ -202,16 +105,32 @@ async def _demo(children: Children) -> int:
     return 0
 
 
-def run_demo(*, keep_database: bool = False) -> int:
-    """Run the demo; returns the exit status (0 when the project became ready)."""
-    WORKDIR.mkdir(exist_ok=True)
-    configure_logging(LoggingSettings(level="WARNING", format="console"))
+async def _demo(keep_database: bool) -> int:
+    _say("1. PostgreSQL and Redis answer; a fresh demo database, migrated")
+    await check_redis()
+    database = await create_database(DEMO_DATABASE)
     try:
-        with Children(WORKDIR) as children:
-            code = asyncio.run(_demo(children))
+        _say(
+            f"2. starting the GitHub sandbox ({SANDBOX_LATENCY_MS} ms per call), "
+            "the API and a worker"
+        )
+        async with running_stack(
+            "demo",
+            workdir=WORKDIR,
+            database_url=database.url,
+            sandbox=Sandbox(process=True, latency_s=SANDBOX_LATENCY_MS / 1000),
+            announce=True,
+        ) as stack:
+            return await _story(stack)
     finally:
         if not keep_database:
-            asyncio.run(_drop_database())
+            await drop_database(database)
+
+
+def run_demo(*, keep_database: bool = False) -> int:
+    """Run the demo; returns the exit status (0 when the project became ready)."""
+    configure_logging(LoggingSettings(level="WARNING", format="console"))
+    code = asyncio.run(_demo(keep_database))
     _say(
         "7. everything the demo started is stopped"
         + ("" if keep_database else "; demo database dropped")

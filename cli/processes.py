@@ -1,4 +1,7 @@
-"""Child processes for the demo, the end-to-end tests and the benchmarks."""
+"""Child processes for the demo, the end-to-end tests and the benchmarks.
+
+:mod:`cli.harness` builds a whole running system on these.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -16,7 +20,10 @@ import httpx
 
 from shared.errors import ConfigError
 
-__all__ = ["Children", "free_port", "wait_until_up"]
+__all__ = ["PYTHON", "Children", "free_port", "wait_until_up"]
+
+PYTHON = sys.executable
+"""The interpreter children run (this one: same virtual environment)."""
 
 
 def free_port() -> int:
@@ -37,6 +44,7 @@ class Children:
         self._logdir = logdir
         self._announce = announce
         self._procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
+        self._started: list[str] = []
 
     def __enter__(self) -> Self:
         return self
@@ -61,6 +69,8 @@ class Children:
             args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self._procs.append((name, proc, log))
+        if name not in self._started:
+            self._started.append(name)
         if self._announce:
             print(f"  started {name:<8} pid {proc.pid:<7} log {self.log_path(name)}", flush=True)
         return proc
@@ -68,6 +78,15 @@ class Children:
     def pid(self, name: str) -> int:
         """The process id of the running child ``name``."""
         return next(proc.pid for child, proc, _ in self._procs if child == name)
+
+    def print_tails(self, lines: int = 25) -> None:
+        """Print the last ``lines`` lines of every child's log to stderr (stopped ones too)."""
+        for name in self._started:
+            path = self.log_path(name)
+            if path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                print(f"--- last {len(tail)} lines of {path} ---", file=sys.stderr)
+                print("\n".join(tail), file=sys.stderr, flush=True)
 
     def check_alive(self) -> None:
         """Raise :class:`ConfigError` naming the first child that has exited."""

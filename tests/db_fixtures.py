@@ -2,30 +2,28 @@
 
 The session's database is ``provisioner_test_<random hex>``, migrated to head
 once and dropped at the end, so concurrent runs never collide. The server is
-``TEST_POSTGRES_DSN`` (default: user ``postgres`` on 127.0.0.1:5432).
+:func:`cli.harness.server_dsn`'s: ``TEST_POSTGRES_DSN``, else ``DATABASE_URL``'s,
+else user ``postgres`` on 127.0.0.1:5432.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import asyncpg
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.harness import create_database, drop_database
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.db.metadata import metadata
-from shared.db.migrate import upgrade_to_head
 
 _T = TypeVar("_T")
-_SERVER_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
@@ -34,31 +32,21 @@ def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
         return executor.submit(asyncio.run, coroutine).result()
 
 
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(_SERVER_DSN)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 @contextmanager
-def temporary_database() -> Iterator[str]:
-    """An empty database that exists for the block; yields its SQLAlchemy URL."""
+def temporary_database(*, migrate: bool = False) -> Iterator[str]:
+    """A database (empty unless ``migrate``) that exists for the block; yields its URL."""
     name = f"provisioner_test_{secrets.token_hex(6)}"
-    _run(_admin(f'CREATE DATABASE "{name}"'))
+    database = _run(create_database(name, migrate=migrate))
     try:
-        url = make_url(_SERVER_DSN).set(drivername="postgresql+asyncpg", database=name)
-        yield url.render_as_string(hide_password=False)
+        yield database.url
     finally:
-        _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run(drop_database(database))
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """URL of this session's database, migrated to head."""
-    with temporary_database() as url:
-        upgrade_to_head(url)
+    with temporary_database(migrate=True) as url:
         yield url
 
 
@@ -94,11 +82,3 @@ async def db_sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def module_database_url() -> Iterator[str]:
-    """A database of the module's own, migrated: for modules that run whole processes on it."""
-    with temporary_database() as url:
-        upgrade_to_head(url)
-        yield url

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pydantic import SecretStr
 
+from cli.harness import APP_ID, ORG, Clock
 from sandbox import GitHubSandbox
 from sandbox.server import serve_in_thread
 from shared.github.client import GitHubClient
 from shared.github.config import GitHubConfig
 from shared.settings import GitHubSettings
 
-APP_ID = 4242
-ORG = "acme"
-
-
-class Clock:
-    """Wall-clock time plus an offset a test can move forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward for everyone holding this clock."""
-        self.offset += seconds
+__all__ = ["APP_ID", "ORG", "Clock", "github_config"]
 
 
 @pytest.fixture

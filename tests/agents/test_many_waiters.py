@@ -9,8 +9,8 @@ import signal
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import make_url
 
+from cli.harness import plain_dsn
 from tests.stack import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -38,8 +38,7 @@ async def _metric(http: httpx.AsyncClient, name: str) -> float:
 
 async def test_500_waiters_see_the_transition_within_the_pool(stack: Stack) -> None:
     token = await stack.token("user", "crowd")
-    dsn = make_url(stack.database_url).set(drivername="postgresql").render_as_string(False)
-    monitor = await asyncpg.connect(dsn)
+    monitor = await asyncpg.connect(plain_dsn(stack.database_url))
     worker = stack.children.pid("worker")
     try:
         results, peak = await _crowd(stack, token, monitor, worker)

@@ -27,8 +27,6 @@ from tests.stack import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-REDIS_DB = 12
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 CANARY = "canary-" + secrets.token_hex(12)
 
 
@@ -41,7 +39,7 @@ class Seen:
     responses: list[str] = field(default_factory=list)
 
 
-stack = module_stack("e2e", redis_db=REDIS_DB)
+stack = module_stack("e2e", redis_db=12)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -83,7 +81,7 @@ async def test_canary_secret_leaks_nowhere(seen: Seen, ready_project: dict[str, 
     for name in ("api", "worker"):
         places[f"{name} log"] = stack.children.log_path(name).read_text(errors="replace")
     assert "job.ready" in places["worker log"]  # the logs are really there, at DEBUG
-    redis = Redis.from_url(REDIS_URL)
+    redis = Redis.from_url(stack.redis_url)  # this run's keys and other runs' alike
     dumped = []
     async for key in redis.scan_iter():
         dumped.append(repr(await redis.dump(key)))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-
 import pytest
 
 from shared.projects_client import ProjectsClient
@@ -28,7 +26,7 @@ async def test_sigkilled_job_is_run_again_and_converges(stack: Stack) -> None:
         while project is None or project["status"] != "provisioning":
             project, etag = await client.wait_for_change(created["id"], wait_s=10, etag=etag)
         # The attempt has started; its GitHub calls take 0.5 s each: kill it midway.
-        stack.children.stop("worker", sig=signal.SIGKILL)
+        stack.kill("worker")
         stack.sandbox.faults.latency_s = 0
         stack.start_worker()
         ready = await client.wait_until_ready(created["id"], timeout_s=JOB_TIMEOUT_S + 40)
