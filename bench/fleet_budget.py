@@ -1,0 +1,87 @@
+"""Three workers against GitHub's real secondary limits: no rejection, minimum writes, full use.
+
+The sandbox enforces 80 content-creating requests per minute and 500 per hour
+(sliding windows) and 100 in flight. 40 projects with 2 secrets each are
+created at once; the minimum is 4 writes each (create, ``.project.yaml``, two
+secrets), 160 in all. Every setting is the default (80/min, 500/h, 10 in
+flight, the fleet budget in Redis). Use is measured per 60 s window from the
+first write while projects were still waiting: the share of the per-minute
+limit the fleet used.
+
+    python -m bench.fleet_budget
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from bench.common import REDIS_URL, header, quiet_logs, table
+from bench.fleet import create_projects, enforce_github_limits, wait_all_ready
+from cli.harness import Sandbox, running_stack
+
+__all__ = ["main", "run"]
+
+COMMAND = "python -m bench.fleet_budget"
+PROJECTS = 40
+WORKERS = 3
+LATENCY_S = 0.1
+LIMIT = 80
+
+
+def _window_use(times: list[float], limit: int) -> list[int]:
+    """Writes in each full 60 s window from the first, while the backlog lasted."""
+    if not times:
+        return []
+    start, counts = times[0], list[int]()
+    while start + 60 <= times[-1] + 1e-9 or not counts:
+        counts.append(sum(1 for t in times if start <= t < start + 60))
+        start += 60
+    return counts
+
+
+async def run() -> None:
+    """Run the benchmark and print its table."""
+    header(
+        f"{WORKERS} workers, {PROJECTS} projects × 2 secrets, sandbox enforcing "
+        f"{LIMIT} writes/min and 500/h, {LATENCY_S * 1000:g} ms per call",
+        COMMAND,
+    )
+    quiet_logs()
+    run_id = secrets.token_hex(3)
+    async with running_stack(
+        "fleet-budget", redis_url=REDIS_URL, workers=WORKERS, sandbox=Sandbox(latency_s=LATENCY_S)
+    ) as stack:
+        sandbox = stack.sandbox
+        enforce_github_limits(sandbox)
+        names = [f"fleet {run_id} {n}" for n in range(PROJECTS)]
+        ids = await create_projects(stack, names, {"A_KEY": "a", "B_KEY": "b"})
+        took = await wait_all_ready(stack, ids, timeout_s=600)
+        stats = sandbox.stats
+    windows = _window_use(stats.write_times, LIMIT)
+    busy = windows[:-1] or windows  # the last window only holds what was left
+    use = sum(busy) / (LIMIT * len(busy))
+    span = stats.write_times[-1] - stats.write_times[0] if stats.write_times else 0.0
+    table(
+        ["figure", "value", "target"],
+        [
+            ("projects ready", f"{len(ids)} of {PROJECTS}", f"{PROJECTS}"),
+            ("secondary-limit rejections", str(sum(stats.secondary_rejections.values())), "0"),
+            ("writes GitHub accepted", str(stats.writes_accepted), f"{PROJECTS * 4} (minimum)"),
+            ("most writes in any 60 s", str(stats.max_writes_in(60)), f"≤ {LIMIT}"),
+            ("writes per 60 s window", " + ".join(map(str, windows)), ""),
+            ("use of the limit while busy", f"{use:.0%}", "≥ 90 %"),
+            ("first to last write", f"{span:.1f} s", ""),
+            ("all ready after", f"{took:.1f} s", ""),
+        ],
+    )
+    print(f"\n  {COMMAND}", flush=True)
+
+
+def main() -> None:
+    """Console entry point."""
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
