@@ -3,6 +3,7 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
+COPY client ./client
 COPY pyproject.toml README.md alembic.ini ./
 COPY api ./api
 COPY worker ./worker
@@ -10,7 +11,8 @@ COPY shared ./shared
 COPY sandbox ./sandbox
 COPY cli ./cli
 COPY migrations ./migrations
-RUN pip install -e . && useradd --system --uid 10001 provisioner \
+# provisioner-client is on no index: it comes from the copied folder.
+RUN pip install ./client -e . && useradd --system --uid 10001 provisioner \
     && mkdir /keys && chown provisioner /keys
 USER provisioner
 ENTRYPOINT ["provisioner"]

@@ -60,9 +60,9 @@ from bench.common import (
     table,
     wait_ready_in_db,
 )
+from provisioner_client.projects import LONG_POLL_S, ProjectsClient
 from sandbox.server import serve_in_thread
 from shared.jobs import QueueSettings, deserialize, provision_job_id
-from shared.projects_client import LONG_POLL_S, ProjectsClient
 from worker.config import WorkerConfig
 
 __all__ = ["GitHubTimer", "has_long_poll", "main", "run"]

@@ -40,11 +40,11 @@ from bench.common import (
     table,
     wait_ready_in_db,
 )
+from provisioner_client import ProjectsClient
 from sandbox import GitHubSandbox
 from sandbox.models import RequestRecord
 from sandbox.server import serve_in_thread
 from shared.github.client import GitHubClient
-from shared.projects_client import ProjectsClient
 from shared.provisioning.repo_name import repository_name
 from shared.provisioning.steps import ProjectSpec, Provisioner
 from shared.settings import GitHubSettings

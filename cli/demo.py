@@ -20,13 +20,13 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url
 
 from cli.processes import Children, free_port, wait_until_up
+from provisioner_client import ProjectsClient
 from shared.crypto import generate_secrets_key
 from shared.db.migrate import upgrade_to_head
 from shared.errors import ConfigError
 from shared.github.client import GitHubClient
 from shared.logging import configure_logging
 from shared.projects.api_tokens import issue_api_token
-from shared.projects_client import ProjectsClient
 from shared.settings import GitHubSettings
 
 __all__ = ["run_demo"]

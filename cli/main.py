@@ -45,7 +45,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _run(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine, turning known failures into one line and exit code 1."""
-    from shared.projects_client import ApiError, ProjectFailed, WaitTimedOut
+    from provisioner_client import ApiError, ProjectFailed, WaitTimedOut
 
     try:
         return asyncio.run(factory())  # type: ignore[arg-type]
@@ -164,7 +164,7 @@ def tokens_create(
 
 
 def _client(url: str, token: str) -> Any:
-    from shared.projects_client import ProjectsClient
+    from provisioner_client import ProjectsClient
 
     if not token:
         raise _fail("no API token: set PROVISIONER_TOKEN or pass --token", 2)
