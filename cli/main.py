@@ -6,6 +6,7 @@ Errors end the command with one readable line on stderr and a non-zero exit.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,16 @@ ApiToken = Annotated[
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"provisioner: {message}", err=True)
     return typer.Exit(code)
+
+
+SANDBOX_EXTRA_MODULES = ("openapi_core", "werkzeug")
+"""What the 'sandbox' extra installs; the runtime image has neither."""
+
+
+def _require_sandbox_extra() -> None:
+    """Exit 2 with one line when the sandbox's dependencies are not installed."""
+    if any(importlib.util.find_spec(name) is None for name in SANDBOX_EXTRA_MODULES):
+        raise _fail("the sandbox needs the 'sandbox' extra: pip install 'provisioner[sandbox]'", 2)
 
 
 def _run(factory: Callable[[], Awaitable[T]]) -> T:
@@ -117,6 +128,7 @@ def migrate() -> None:
 )
 def sandbox(ctx: typer.Context) -> None:
     """Serve the GitHub sandbox (arguments go to it; --help lists them)."""
+    _require_sandbox_extra()
     from sandbox.cli import main as sandbox_main
 
     args = list(ctx.args)
@@ -137,6 +149,7 @@ def demo(
     keep: Annotated[bool, typer.Option(help="Keep the demo database afterwards.")] = False,
 ) -> None:
     """The whole flow end to end against the sandbox, printing what happens."""
+    _require_sandbox_extra()
     from cli.demo import run_demo
 
     try:
