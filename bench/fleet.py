@@ -16,9 +16,9 @@ import asyncpg
 
 from bench.common import wait_ready_in_db
 from cli.harness import Stack, plain_dsn
+from provisioner_client import ProjectsClient
 from sandbox import GitHubSandbox
 from sandbox.faults import Faults
-from shared.projects_client import ProjectsClient
 
 __all__ = ["create_projects", "enforce_github_limits", "repository_requests", "wait_all_ready"]
 

@@ -50,8 +50,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.common import REDIS_URL, header, percentile, table, wait_ready_in_db
 from cli.harness import Sandbox, plain_dsn, running_stack
+from provisioner_client import ProjectsClient
+from provisioner_client.projects import LONG_POLL_S
 from shared.jobs import arq_redis_settings, deserialize, provision_job_id
-from shared.projects_client import LONG_POLL_S, ProjectsClient
 from shared.settings import RedisSettings, WorkerSettings
 
 __all__ = ["GitHubTimer", "has_long_poll", "main", "run"]

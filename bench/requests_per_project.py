@@ -29,10 +29,10 @@ import asyncpg
 
 from bench.common import REDIS_URL, header, quiet_logs, table, wait_ready_in_db
 from cli.harness import Stack, plain_dsn, running_stack
+from provisioner_client import ProjectsClient
 from sandbox import GitHubSandbox
 from sandbox.models import RequestRecord
 from shared.github.client import GitHubClient
-from shared.projects_client import ProjectsClient
 from shared.provisioning.repo_name import repository_name
 from shared.provisioning.steps import Provisioner
 from shared.provisioning.values import ProjectSpec

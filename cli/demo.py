@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from cli.harness import Sandbox, Stack, check_redis, create_database, drop_database, running_stack
+from provisioner_client import ProjectsClient
 from shared.github.client import GitHubClient
 from shared.logging import configure_logging
-from shared.projects_client import ProjectsClient
 from shared.settings import LoggingSettings
 
 __all__ = ["run_demo"]

@@ -6,6 +6,7 @@ Errors end the command with one readable line on stderr and a non-zero exit.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -58,9 +59,19 @@ def _settings(*, serving: bool = False, require_github: bool = False) -> Setting
         raise _fail(f"configuration: {exc}", CONFIG_EXIT) from None
 
 
+SANDBOX_EXTRA_MODULES = ("openapi_core", "werkzeug")
+"""What the 'sandbox' extra installs; the runtime image has neither."""
+
+
+def _require_sandbox_extra() -> None:
+    """Exit 2 with one line when the sandbox's dependencies are not installed."""
+    if any(importlib.util.find_spec(name) is None for name in SANDBOX_EXTRA_MODULES):
+        raise _fail("the sandbox needs the 'sandbox' extra: pip install 'provisioner[sandbox]'", 2)
+
+
 def _run(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine, turning known failures into one line and exit code 1."""
-    from shared.projects_client import ApiError, ProjectFailed, WaitTimedOut
+    from provisioner_client import ApiError, ProjectFailed, WaitTimedOut
 
     try:
         return asyncio.run(factory())  # type: ignore[arg-type]
@@ -131,6 +142,7 @@ def migrate() -> None:
 )
 def sandbox(ctx: typer.Context) -> None:
     """Serve the GitHub sandbox (arguments go to it; --help lists them)."""
+    _require_sandbox_extra()
     from sandbox.cli import main as sandbox_main
 
     args = list(ctx.args)
@@ -151,6 +163,7 @@ def demo(
     keep: Annotated[bool, typer.Option(help="Keep the demo database afterwards.")] = False,
 ) -> None:
     """The whole flow end to end against the sandbox, printing what happens."""
+    _require_sandbox_extra()
     from cli.demo import run_demo
 
     try:
@@ -179,7 +192,7 @@ def tokens_create(
 
 
 def _client(url: str, token: str) -> Any:
-    from shared.projects_client import ProjectsClient
+    from provisioner_client import ProjectsClient
 
     if not token:
         raise _fail("no API token: set PROVISIONER_TOKEN or pass --token", 2)

@@ -11,13 +11,14 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from shared.agents import prepare_developer_task, repo_info_of
-from shared.projects_client import (
+from provisioner_client import (
     ApiError,
     ProjectFailed,
     ProjectsClient,
     SyncProjectsClient,
     WaitTimedOut,
+    prepare_developer_task,
+    repo_info_of,
 )
 from tests.github_fixtures import ORG
 from tests.stack import Stack, module_stack

@@ -19,8 +19,8 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from provisioner_client import ProjectsClient
 from shared.db.engine import create_engine
-from shared.projects_client import ProjectsClient
 from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in
 from tests.github_fixtures import ORG
 from tests.stack import Stack, module_stack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.projects_client import ProjectsClient
+from provisioner_client import ProjectsClient
 from shared.provisioning.project_file import PROJECT_FILE_PATH
 from tests.stack import Stack, module_stack
 

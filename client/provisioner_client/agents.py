@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.projects_client import ProjectsClient
+from provisioner_client.projects import ProjectsClient
 
 __all__ = ["REPO_INFO_KEYS", "DeveloperTask", "prepare_developer_task", "repo_info_of"]
 
@@ -77,8 +77,8 @@ async def prepare_developer_task(
 
     ``state["project_id"]`` names the project; ``state["repo_info"]``, when
     present, is checked against the project rather than trusted. Raises
-    :class:`shared.projects_client.ProjectFailed` (with the code) or
-    :class:`shared.projects_client.WaitTimedOut`.
+    :class:`provisioner_client.ProjectFailed` (with the code) or
+    :class:`provisioner_client.WaitTimedOut`.
     """
     project_id = str(state["project_id"])
     project = await client.wait_until_ready(project_id, timeout_s=timeout_s)

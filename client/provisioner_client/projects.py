@@ -25,7 +25,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-FINISHED = frozenset({"ready", "repo_failed"})
 LONG_POLL_S = 30.0
 """How long one long poll waits on the server."""
 MAX_WAIT_S = 60.0
