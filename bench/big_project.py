@@ -46,12 +46,11 @@ async def run() -> None:
             row = await connection.fetchrow(
                 "SELECT status, attempts, repo_full_name FROM projects WHERE id = $1", project_id
             )
-            kinds = [
-                r["kind"]
-                for r in await connection.fetch(
-                    "SELECT kind FROM project_events WHERE project_id = $1 ORDER BY id", project_id
-                )
-            ]
+            events = await connection.fetch(
+                "SELECT kind, at, data FROM project_events WHERE project_id = $1 ORDER BY id",
+                project_id,
+            )
+            kinds = [r["kind"] for r in events]
         finally:
             await connection.close()
         assert row is not None
@@ -78,6 +77,8 @@ async def run() -> None:
             ("ready after", f"{took:.1f} s", ""),
         ],
     )
+    for event in events:
+        print(f"  {event['at']:%H:%M:%S.%f}  {event['kind']:<16} {event['data']}"[:160])
     print(f"\n  {COMMAND}", flush=True)
 
 

@@ -58,8 +58,13 @@ async def wait_all_ready(stack: Stack, ids: Sequence[UUID], timeout_s: float) ->
 
 
 def repository_requests(sandbox: GitHubSandbox) -> int:
-    """Requests about repositories (creating, files, secrets), not the App's own calls."""
-    return sum(1 for r in sandbox.requests if not r.path.startswith("/app"))
+    """Requests about repositories (creating, files, secrets), not the App's own calls
+    (finding the installation, minting a token)."""
+    return sum(1 for r in sandbox.requests if not _app_call(r.path))
+
+
+def _app_call(path: str) -> bool:
+    return path.startswith("/app") or (path.startswith("/orgs/") and path.endswith("/installation"))
 
 
 async def settle() -> None:
