@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sandbox.errors import GitHubError, archived_read_only, not_accessible, not_found
 from sandbox.faults import Faults
@@ -11,6 +12,8 @@ from sandbox.models import Installation, IssuedToken, SandboxRepository
 from sandbox.permissions import REQUIRED, accepted_header, missing
 from sandbox.permissions import has as has_permission
 from sandbox.state import SandboxState
+
+T = TypeVar("T")
 
 __all__ = ["Ctx", "Reply", "has_permission", "unprocessable"]
 
@@ -77,6 +80,16 @@ class Ctx:
         if repo.archived and self.method in _WRITES and not exempt:
             raise archived_read_only(self.docs)
         return repo
+
+    def numbered(self, items: Mapping[int, T], param: str) -> T:
+        """The item whose integer id is path parameter ``param``; GitHub's 404 if none."""
+        try:
+            found = items.get(int(self.params[param]))
+        except ValueError:
+            found = None
+        if found is None:
+            raise not_found(self.docs)
+        return found
 
     def settling(self, repo: SandboxRepository) -> bool:
         """Whether ``repo`` still answers 404: just created, or its template content pending."""

@@ -116,13 +116,7 @@ def list_invitations(ctx: Ctx) -> Reply:
 
 
 def _invitation(ctx: Ctx, repo: SandboxRepository) -> Invitation:
-    try:
-        found = repo.invitations.get(int(ctx.params["invitation_id"]))
-    except ValueError:
-        found = None
-    if found is None:
-        raise not_found(ctx.docs)
-    return found
+    return ctx.numbered(repo.invitations, "invitation_id")
 
 
 def update_invitation(ctx: Ctx) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.context import Ctx, Reply
-from sandbox.errors import GitHubError, not_found, validation_failed
+from sandbox.errors import GitHubError, validation_failed
 from sandbox.handlers.paging import paginate
 from sandbox.models import Ruleset, SandboxRepository
 from sandbox.payloads import account_json, iso, node_id
@@ -108,13 +108,7 @@ def create_ruleset(ctx: Ctx) -> Reply:
 
 
 def _ruleset(ctx: Ctx, repo: SandboxRepository) -> Ruleset:
-    try:
-        found = repo.rulesets.get(int(ctx.params["ruleset_id"]))
-    except ValueError:
-        found = None
-    if found is None:
-        raise not_found(ctx.docs)
-    return found
+    return ctx.numbered(repo.rulesets, "ruleset_id")
 
 
 def get_ruleset(ctx: Ctx) -> Reply:
