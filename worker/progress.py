@@ -6,6 +6,7 @@ attempt stopped.
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +50,13 @@ class DatabaseProgress:
                 created=repo.created,
             )
 
+    async def create_unanswered(self, sent_at: datetime) -> None:
+        """Remember when a create request went out unanswered."""
+        async with session_scope(self._sessionmaker) as session:
+            await progress.record_create_unanswered(
+                session, self._project_id, self._generation, sent_at=sent_at
+            )
+
     async def project_file_committed(self, sha: str, digest: str) -> None:
         """Save the committed ``.project.yaml``'s blob sha and digest."""
         async with session_scope(self._sessionmaker) as session:
@@ -69,7 +77,7 @@ class DatabaseProgress:
             await progress.record_secret_set(session, self._project_id, name)
 
 
-def saved_progress(project: Project) -> Progress:
+def saved_progress(project: Project, unanswered_creates: tuple[datetime, ...] = ()) -> Progress:
     """What earlier attempts of the project's generation finished."""
     repo = None
     if project.repo_github_id is not None and project.repo_full_name and project.repo_owner:
@@ -96,4 +104,5 @@ def saved_progress(project: Project) -> Progress:
         project_file_digest=project.project_file_digest,
         project_file_sha=project.project_file_sha,
         actions_key=key,
+        unanswered_creates=unanswered_creates,
     )

@@ -29,6 +29,7 @@ from shared.errors import DatabaseUnavailable, Failure, InternalError, TriesExha
 from shared.failures import classify
 from shared.jobs import parse_job_id
 from shared.projects import lifecycle, repository
+from shared.projects import progress as progress_rows
 from shared.projects.models import Project, ProjectStatus
 from shared.provisioning.errors import SecretsIncomplete
 from shared.provisioning.values import ProjectSpec, ProvisionResult, SecretOutcome
@@ -104,8 +105,11 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
                 return "failed"
             await lifecycle.note_create_requested(session, project)
             await session.flush()
-            spec, claim_since = await _spec_of(session, project)
-            progress = saved_progress(project)
+            spec = await _spec_of(session, project)
+            creates = await progress_rows.unanswered_creates(
+                session, project.id, project.generation
+            )
+            progress = saved_progress(project, creates)
             ciphertexts = await repository.pending_secret_values(session, project.id)
         secrets = {name: state.cipher.decrypt(value) for name, value in ciphertexts.items()}
         _log.info(
@@ -114,7 +118,6 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
         result = await state.provisioner.provision(
             spec,
             secrets,
-            claim_since=claim_since,
             progress=progress,
             sink=DatabaseProgress(state.sessionmaker, project_id, project.generation),
             deadline=started + state.config.job_timeout_s * JOB_TIME_SHARE,
@@ -128,9 +131,9 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
     return await _finish(state, project_id, result)
 
 
-async def _spec_of(session: AsyncSession, project: Project) -> tuple[ProjectSpec, datetime | None]:
+async def _spec_of(session: AsyncSession, project: Project) -> ProjectSpec:
     names = [name for name, _ in await repository.secret_states(session, project.id)]
-    spec = ProjectSpec(
+    return ProjectSpec(
         id=project.id,
         display_name=project.name,
         repo_name=project.repo_name,
@@ -139,9 +142,6 @@ async def _spec_of(session: AsyncSession, project: Project) -> tuple[ProjectSpec
         config=project.config,
         secret_names=names,
     )
-    claim_since = project.create_requested_at
-    assert claim_since is None or isinstance(claim_since, datetime), "flush reads now() back"
-    return spec, claim_since
 
 
 async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult) -> str:

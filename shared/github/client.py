@@ -34,7 +34,7 @@ from shared.github.errors import (
 from shared.github.models import ActionsPublicKey, Installation, RepoFile, Repository
 from shared.github.sealed_box import seal_secret
 from shared.github.token_cache import InstallationToken, TokenCache
-from shared.github.transport import RequestGate, RequestObserver, RetryPolicy, Transport
+from shared.github.transport import TRIES, RequestGate, RequestObserver, RetryPolicy, Transport
 
 __all__ = ["GitHubClient"]
 
@@ -131,7 +131,9 @@ class GitHubClient:
                 self._tokens.invalidate(cached)
                 response = await send(bearer=(await self._tokens.get()).token)
         if response.status_code >= 400:
-            raise error_from_response(response, now=self._clock())
+            error = error_from_response(response, now=self._clock())
+            error.after_retries = response.extensions.get(TRIES, 1) > 1
+            raise error
         return response
 
     def _json(self, response: httpx.Response) -> Any:

@@ -124,6 +124,8 @@ class GitHubHTTPError(GitHubError):
     ) -> None:
         super().__init__(message)
         self.status = status
+        self.after_retries = False
+        """True when earlier tries of the same request got no answer or a 5xx."""
         self.method = method
         self.path = path
         self.errors = list(errors)

@@ -25,7 +25,19 @@ from shared.github.config import GitHubConfig
 from shared.github.endpoints import endpoint_of
 from shared.github.errors import GitHubTransportError, is_rate_limited
 
-__all__ = ["API_VERSION", "NoGate", "RequestGate", "RequestObserver", "RetryPolicy", "Transport"]
+__all__ = [
+    "API_VERSION",
+    "TRIES",
+    "NoGate",
+    "RequestGate",
+    "RequestObserver",
+    "RetryPolicy",
+    "Transport",
+]
+
+TRIES = "provisioner.tries"
+"""``response.extensions`` key: how many tries the answer took (earlier ones got no answer
+or a 5xx: a POST among them may have done its work)."""
 
 RequestObserver = Callable[[str, str, int | None, float], None]
 """Told of every try: method, endpoint template, status (``None``: no answer), seconds."""
@@ -160,6 +172,7 @@ class Transport:
                 reason: int | str = "no answer"
             else:
                 if response.status_code < 500 or last:
+                    response.extensions[TRIES] = tried
                     return response
                 reason = response.status_code
             wait = self.retry.delay(tried)

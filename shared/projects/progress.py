@@ -11,20 +11,29 @@ project's ``version`` (its ETag): progress is not visible in the API view.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.projects.models import Project, ProjectSecret, ProjectStatus, SecretState
+from shared.projects.models import (
+    Project,
+    ProjectEvent,
+    ProjectSecret,
+    ProjectStatus,
+    SecretState,
+)
 from shared.projects.repository import add_event, get_project
 
 __all__ = [
     "PROGRESS_COLUMNS",
     "record_actions_key",
+    "record_create_unanswered",
     "record_project_file",
     "record_repository",
     "record_secret_set",
+    "unanswered_creates",
 ]
 
 PROGRESS_COLUMNS: tuple[str, ...] = (
@@ -96,6 +105,40 @@ async def record_repository(
             {"repo_full_name": full_name, "github_id": github_id},
             attempt=project.attempts,
         )
+
+
+async def record_create_unanswered(
+    session: AsyncSession, project_id: uuid.UUID, generation: int, *, sent_at: datetime
+) -> None:
+    """A create request sent at ``sent_at`` got no answer (event ``create_unanswered``):
+    a repository GitHub made from it shortly after may be adopted by a later attempt."""
+    project = await get_project(session, project_id)
+    if project is None or project.generation != generation:
+        return
+    await add_event(
+        session,
+        project,
+        "create_unanswered",
+        {"sent_at": sent_at.isoformat()},
+        attempt=project.attempts,
+    )
+
+
+async def unanswered_creates(
+    session: AsyncSession, project_id: uuid.UUID, generation: int
+) -> tuple[datetime, ...]:
+    """When this generation's unanswered create requests went out, oldest first."""
+    stmt = (
+        select(ProjectEvent.data)
+        .where(
+            ProjectEvent.project_id == project_id,
+            ProjectEvent.generation == generation,
+            ProjectEvent.kind == "create_unanswered",
+        )
+        .order_by(ProjectEvent.id)
+    )
+    rows = (await session.execute(stmt)).scalars()
+    return tuple(datetime.fromisoformat(str(data["sent_at"])) for data in rows)
 
 
 async def record_project_file(

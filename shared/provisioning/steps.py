@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -30,9 +30,11 @@ from shared.github.client import GitHubClient
 from shared.github.errors import (
     Conflict,
     GitHubError,
+    GitHubTransportError,
     NotFound,
     RepositoryNameTaken,
     RepositoryNotYetVisible,
+    ServerError,
 )
 from shared.github.models import ActionsPublicKey, Repository
 from shared.provisioning.errors import (
@@ -59,6 +61,10 @@ __all__ = ["DEFAULT_VISIBILITY_DELAYS_S", "Provisioner"]
 DEFAULT_VISIBILITY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
 """Waits between tries while a new repository still answers 404 (PrairieLearn's fix)."""
 CLAIM_CLOCK_SKEW = timedelta(minutes=2)
+"""How far GitHub's clock may be from ours."""
+CREATE_WINDOW = timedelta(minutes=2)
+"""How long after our create request went out GitHub may still have made the repository
+(its tries, timeouts and the clock skew); a repository made later is not ours."""
 _log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
@@ -100,28 +106,41 @@ class Provisioner:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def ensure_repository(
-        self, spec: ProjectSpec, *, claim_since: datetime | None = None
+        self,
+        spec: ProjectSpec,
+        *,
+        unanswered_creates: Sequence[datetime] = (),
+        sink: ProgressSink | None = None,
     ) -> EnsuredRepository:
         """Create the project's repository, or adopt the one that is already ours.
 
         A repository with the name is ours when its ``.project.yaml`` names this
-        project, or when it has no ``.project.yaml`` and was created after
-        ``claim_since`` (when our first create request for this project went out,
-        so a create whose answer was lost is recognised).
+        project, or when it is empty and was created within :data:`CREATE_WINDOW`
+        of one of our create requests that got no answer (this one, or one in
+        ``unanswered_creates``): a create whose answer was lost. Anything else is
+        someone else's (:class:`NameTakenByOther`). A create that ends without an
+        answer is reported to ``sink`` so that a later attempt can recognise it.
         """
         installation = await self._github.installation()
         org = installation.account_login
+        sent_at = datetime.now(UTC)
         try:
             repository = await self._github.create_org_repository(
                 org, spec.repo_name, description=spec.description, private=self._private
             )
-        except RepositoryNameTaken:
-            return await self._adopt(spec, org, claim_since)
+        except RepositoryNameTaken as taken:
+            # An earlier try of this very request that got no answer may have made it.
+            ours = [*unanswered_creates, sent_at] if taken.after_retries else unanswered_creates
+            return await self._adopt(spec, org, ours)
+        except (GitHubTransportError, ServerError):
+            if sink is not None:  # GitHub may have created it: remember when we asked
+                await sink.create_unanswered(sent_at)
+            raise
         _log.info("provisioning.repo_created", repo=repository.full_name)
         return EnsuredRepository(repository=repository, created=True)
 
     async def _adopt(
-        self, spec: ProjectSpec, org: str, claim_since: datetime | None
+        self, spec: ProjectSpec, org: str, creates: Sequence[datetime]
     ) -> EnsuredRepository:
         try:
             repository = await self._github.get_repository(org, spec.repo_name)
@@ -135,7 +154,7 @@ class Provisioner:
         if claimed_by == str(spec.id):
             _log.info("provisioning.repo_adopted", repo=repository.full_name, why="project_file")
             return EnsuredRepository(repository=repository, created=False, project_file=existing)
-        if existing is None and _created_by_our_attempt(repository, claim_since):
+        if existing is None and _created_by_one_of(repository, creates):
             _log.info("provisioning.repo_adopted", repo=repository.full_name, why="our_creation")
             return EnsuredRepository(repository=repository, created=False)
         raise NameTakenByOther(repository.full_name, claimed_by=claimed_by)
@@ -259,7 +278,6 @@ class Provisioner:
         spec: ProjectSpec,
         secrets: Mapping[str, str],
         *,
-        claim_since: datetime | None = None,
         progress: Progress | None = None,
         sink: ProgressSink | None = None,
         deadline: float | None = None,
@@ -277,7 +295,9 @@ class Provisioner:
         sink = sink or NoProgressKept()
         repo = progress.repository
         if repo is None:
-            repo = await self.ensure_repository(spec, claim_since=claim_since)
+            repo = await self.ensure_repository(
+                spec, unanswered_creates=progress.unanswered_creates, sink=sink
+            )
             await sink.repository_ensured(repo)
         digest = file_digest(spec.project_file())
         committed = False
@@ -301,7 +321,9 @@ def _not_visible(message: str, cause: NotFound) -> RepositoryNotYetVisible:
     return RepositoryNotYetVisible(message, status=404, method=cause.method, path=cause.path)
 
 
-def _created_by_our_attempt(repository: Repository, claim_since: datetime | None) -> bool:
-    if claim_since is None or repository.created_at is None:
+def _created_by_one_of(repository: Repository, creates: Sequence[datetime]) -> bool:
+    """Empty, and created within the window of one of our unanswered create requests."""
+    created = repository.created_at
+    if created is None or repository.size != 0:
         return False
-    return repository.created_at >= claim_since - CLAIM_CLOCK_SKEW
+    return any(t - CLAIM_CLOCK_SKEW <= created <= t + CREATE_WINDOW for t in creates)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
@@ -87,6 +88,8 @@ class Progress:
     project_file_sha: str | None = None
     """Blob sha of that file: an update needs it, so a resumed job need not read the file."""
     actions_key: ActionsPublicKey | None = None
+    unanswered_creates: tuple[datetime, ...] = ()
+    """When earlier create requests went out and got no answer (GitHub may have made it)."""
 
 
 class ProgressSink(Protocol):
@@ -94,6 +97,9 @@ class ProgressSink(Protocol):
 
     async def repository_ensured(self, repo: EnsuredRepository) -> None:
         """The repository exists: created by this generation or adopted."""
+
+    async def create_unanswered(self, sent_at: datetime) -> None:
+        """A create request sent at ``sent_at`` got no answer: GitHub may have made it."""
 
     async def project_file_committed(self, sha: str, digest: str) -> None:
         """``.project.yaml`` holds the bytes with SHA-256 ``digest`` (blob ``sha``)."""
@@ -109,6 +115,9 @@ class NoProgressKept:
     """A :class:`ProgressSink` that keeps nothing (one-shot use, benchmarks, tests)."""
 
     async def repository_ensured(self, repo: EnsuredRepository) -> None:
+        """Nothing kept."""
+
+    async def create_unanswered(self, sent_at: datetime) -> None:
         """Nothing kept."""
 
     async def project_file_committed(self, sha: str, digest: str) -> None:

@@ -10,10 +10,11 @@ import pytest
 from sandbox import GitHubSandbox
 from shared.github import errors as e
 from shared.github.client import GitHubClient
+from shared.github.models import ActionsPublicKey
 from shared.provisioning.errors import NameTakenByOther, SecretsIncomplete, SecretsRejected
 from shared.provisioning.project_file import PROJECT_FILE_PATH
 from shared.provisioning.steps import Provisioner
-from shared.provisioning.values import ProjectSpec
+from shared.provisioning.values import EnsuredRepository, Progress, ProjectSpec
 from tests.github_fixtures import ORG, Clock
 
 pytestmark = pytest.mark.integration
@@ -147,15 +148,16 @@ async def test_rerun_after_failing_at_each_step_converges(
     fault: dict[str, object],
 ) -> None:
     spec = _spec()
-    claim_since = datetime.now(UTC)
+    kept = MemoryProgress()
     github_sandbox.fail_next(method, path, **fault)  # type: ignore[arg-type]
     with pytest.raises((e.GitHubError, SecretsIncomplete)) as caught:
-        await provisioner.provision(spec, SECRETS, claim_since=claim_since)
+        await provisioner.provision(spec, SECRETS, sink=kept)
     assert isinstance(caught.value, e.GitHubError | SecretsIncomplete)
     assert caught.value.transient
     if isinstance(caught.value, SecretsIncomplete):
         assert {o.state for o in caught.value.outcomes.values()} >= {"pending"}
-    await provisioner.provision(spec, SECRETS, claim_since=claim_since)
+    left = {name: value for name, value in SECRETS.items() if name not in kept.secrets}
+    await provisioner.provision(spec, left, progress=kept.progress(), sink=kept)
     assert len(github_sandbox.repositories) == 1
     repo = github_sandbox.repository(ORG, "testovyi-bot")
     assert repo is not None
@@ -167,11 +169,39 @@ async def test_rerun_after_failing_at_each_step_converges(
 async def test_lost_create_answer_is_adopted(
     github_sandbox: GitHubSandbox, provisioner: Provisioner
 ) -> None:
-    claim_since = datetime.now(UTC)
+    asked = Progress(unanswered_creates=(datetime.now(UTC),))
     github_sandbox.add_repository(ORG, "testovyi-bot")  # created, but the 201 never arrived
-    result = await provisioner.provision(_spec(), SECRETS, claim_since=claim_since)
+    result = await provisioner.provision(_spec(), SECRETS, progress=asked)
     assert not result.created and result.file_committed
     assert len(github_sandbox.repositories) == 1
+
+
+async def test_a_create_retried_inside_the_request_adopts_what_its_first_try_made(
+    github_sandbox: GitHubSandbox, provisioner: Provisioner
+) -> None:
+    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=502)
+    github_sandbox.add_repository(ORG, "testovyi-bot")  # what the 502'd try made
+    result = await provisioner.provision(_spec(), {})
+    assert not result.created and result.file_committed
+
+
+async def test_a_foreign_repository_created_later_with_our_name_is_not_adopted(
+    github_sandbox: GitHubSandbox, provisioner: Provisioner
+) -> None:
+    long_ago = Progress(unanswered_creates=(datetime.now(UTC) - timedelta(minutes=10),))
+    github_sandbox.add_repository(ORG, "testovyi-bot")  # someone else's, made just now
+    with pytest.raises(NameTakenByOther) as caught:
+        await provisioner.provision(_spec(), {}, progress=long_ago)
+    assert "acme/testovyi-bot" in caught.value.message
+
+
+async def test_a_repository_with_content_is_never_adopted_without_our_file(
+    github_sandbox: GitHubSandbox, provisioner: Provisioner
+) -> None:
+    asked = Progress(unanswered_creates=(datetime.now(UTC),))
+    github_sandbox.add_repository(ORG, "testovyi-bot", files={"README.md": "x" * 4096})
+    with pytest.raises(NameTakenByOther):
+        await provisioner.provision(_spec(), {}, progress=asked)
 
 
 async def test_repository_of_this_project_is_adopted(
@@ -189,11 +219,11 @@ async def test_empty_repository_from_before_our_attempt_is_not_adopted(
     github_sandbox: GitHubSandbox, provisioner: Provisioner
 ) -> None:
     github_sandbox.add_repository(ORG, "testovyi-bot")
-    later = datetime.now(UTC) + timedelta(minutes=10)
+    later = Progress(unanswered_creates=(datetime.now(UTC) + timedelta(minutes=10),))
     with pytest.raises(NameTakenByOther):
-        await provisioner.provision(_spec(), {}, claim_since=later)
+        await provisioner.provision(_spec(), {}, progress=later)
     with pytest.raises(NameTakenByOther):
-        await provisioner.provision(_spec(), {})  # no attempt on record: never ours
+        await provisioner.provision(_spec(), {})  # no unanswered create: never ours
 
 
 async def test_foreign_repository_is_name_taken(
@@ -204,7 +234,7 @@ async def test_foreign_repository_is_name_taken(
         ORG, "Testovyi-Bot", files={PROJECT_FILE_PATH: other.project_file().decode()}
     )
     with pytest.raises(NameTakenByOther) as caught:
-        await provisioner.provision(_spec(), SECRETS, claim_since=datetime.now(UTC))
+        await provisioner.provision(_spec(), SECRETS)
     assert caught.value.claimed_by == str(other.id)
     assert not caught.value.transient
     assert caught.value.code == "repo_name_taken"
@@ -267,3 +297,39 @@ async def test_a_repository_that_never_appears_is_transient(
     with pytest.raises(e.RepositoryNotYetVisible) as caught:
         await provisioner.provision(_spec(), {})
     assert caught.value.transient
+
+
+class MemoryProgress:
+    """Keeps what the steps report, as the worker's database sink does."""
+
+    def __init__(self) -> None:
+        self.repo: EnsuredRepository | None = None
+        self.creates: list[datetime] = []
+        self.file: tuple[str, str] | None = None
+        self.key: ActionsPublicKey | None = None
+        self.secrets: set[str] = set()
+
+    async def repository_ensured(self, repo: EnsuredRepository) -> None:
+        self.repo = repo
+
+    async def create_unanswered(self, sent_at: datetime) -> None:
+        self.creates.append(sent_at)
+
+    async def project_file_committed(self, sha: str, digest: str) -> None:
+        self.file = (sha, digest)
+
+    async def actions_key_fetched(self, key: ActionsPublicKey) -> None:
+        self.key = key
+
+    async def secret_set(self, name: str) -> None:
+        self.secrets.add(name)
+
+    def progress(self) -> Progress:
+        """What a retry resumes from."""
+        return Progress(
+            repository=self.repo,
+            project_file_sha=self.file[0] if self.file else None,
+            project_file_digest=self.file[1] if self.file else None,
+            actions_key=self.key,
+            unanswered_creates=tuple(self.creates),
+        )
