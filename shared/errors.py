@@ -19,6 +19,7 @@ into its error answer with :attr:`RequestRejected.status`.
     │   ├── SecretsRejected          secrets_invalid             GitHub would refuse them
     │   ├── SecretsIncomplete        secrets_incomplete          some secrets were not set
     │   ├── TriesExhausted           tries_exhausted             transient failures for too long
+    │   ├── SweeperGaveUp            requeued_without_progress   its job vanished again and again
     │   └── InternalError            internal_error              a bug: retried, then failed
     ├── DatabaseUnavailable          database_unavailable        PostgreSQL did not answer (retried)
     └── RequestRejected              (an API answer; ``code`` per instance, see API_ERROR_CODES)
@@ -43,6 +44,7 @@ __all__ = [
     "ProvisioningError",
     "RequestRejected",
     "SecretUndecryptable",
+    "SweeperGaveUp",
     "TriesExhausted",
 ]
 
@@ -115,6 +117,21 @@ class TriesExhausted(ProvisioningError):
     """Transient failures went on for longer than the worker retries."""
 
     code = "tries_exhausted"
+
+
+class SweeperGaveUp(ProvisioningError):
+    """The sweeper re-submitted the project ``SWEEPER_MAX_REQUEUES`` times in a row and its
+    job never got anywhere (it vanishes before it starts: a poison payload, a broken queue)."""
+
+    code = "requeued_without_progress"
+
+    @staticmethod
+    def describe(times: int) -> str:
+        """The message ops read."""
+        return (
+            f"the sweeper re-submitted this project {times} times in a row and its job never "
+            "started; look at the workers and Redis, then retry"
+        )
 
 
 class InternalError(ProvisioningError):

@@ -262,6 +262,12 @@ class WorkerSettings(BaseSettings):
     metrics_port: int = Field(
         default=9200, ge=0, le=65535, description="Serves /metrics (0: not served)."
     )
+    sweep_max_requeues: int = Field(
+        default=5,
+        ge=1,
+        validation_alias=AliasChoices("SWEEPER_MAX_REQUEUES"),
+        description="Re-submissions in a row without progress before the project fails.",
+    )
     sweep_grace_s: float = Field(
         default=60.0, ge=0, description="A row untouched this long whose job is gone is requeued."
     )

@@ -13,8 +13,10 @@ from typing import Any
 import structlog
 
 from shared.db.engine import session_scope
+from shared.errors import SweeperGaveUp
 from shared.jobs import provision_job_id
 from shared.projects import lifecycle, repository
+from shared.projects.models import UNFINISHED_STATUSES
 from worker.context import state_of
 
 __all__ = ["SWEEP_BATCH", "sweep_unfinished"]
@@ -27,6 +29,7 @@ async def sweep_unfinished(ctx: dict[str, Any]) -> int:
     """Re-enqueue unfinished projects whose job is gone; returns how many."""
     state = state_of(ctx)
     await state.fair.dispatch()  # slots freed by expired leases go to the next in line
+    max_requeues = state.config.sweep_max_requeues
     older_than = datetime.now(UTC) - timedelta(seconds=state.config.sweep_grace_s)
     async with session_scope(state.sessionmaker) as session:
         stale = await repository.stale_unfinished(session, older_than=older_than, limit=SWEEP_BATCH)
@@ -37,7 +40,20 @@ async def sweep_unfinished(ctx: dict[str, Any]) -> int:
             continue
         async with session_scope(state.sessionmaker) as session:
             project = await repository.get_project(session, project_id, for_update=True)
-            if project is None or project.generation != generation:
+            if (
+                project is None
+                or project.generation != generation
+                or project.status not in UNFINISHED_STATUSES  # finished since the scan
+            ):
+                continue
+            if await repository.requeues_without_progress(session, project) >= max_requeues:
+                await lifecycle.mark_failed(
+                    session,
+                    project,
+                    code=SweeperGaveUp.code,
+                    message=SweeperGaveUp.describe(max_requeues),
+                )
+                _log.error("sweeper.gave_up", project_id=str(project_id), job_id=job_id)
                 continue
             if await state.fair.submit(project_id, generation, project.owner):
                 await lifecycle.note_requeued(session, project, by="sweeper")

@@ -36,6 +36,7 @@ __all__ = [
     "pending_secret_values",
     "record_secret_outcomes",
     "repo_name_in_use",
+    "requeues_without_progress",
     "secret_states",
     "secret_states_of",
     "stale_unfinished",
@@ -229,6 +230,23 @@ async def secret_states_of(
     for project_id, name, state in await session.execute(stmt):
         found[project_id].append((name, state))
     return found
+
+
+async def requeues_without_progress(session: AsyncSession, project: Project) -> int:
+    """How many times in a row, most recent first, the sweeper re-submitted the project's
+    generation with nothing happening in between (no attempt, no step, no deferral)."""
+    stmt = (
+        select(ProjectEvent.kind)
+        .where(ProjectEvent.project_id == project.id, ProjectEvent.generation == project.generation)
+        .order_by(ProjectEvent.id.desc())
+        .limit(100)
+    )
+    count = 0
+    for kind in (await session.execute(stmt)).scalars():
+        if kind != "requeued_by_sweeper":
+            break
+        count += 1
+    return count
 
 
 async def stale_unfinished(

@@ -245,3 +245,37 @@ async def test_job_runs_are_counted_by_outcome_and_code(
         )
         == 1
     )
+
+
+async def test_the_sweeper_gives_up_on_a_job_that_vanishes_again_and_again(
+    harness: WorkerHarness,
+) -> None:
+    project_id = await harness.create()
+    limit = harness.state.config.sweep_max_requeues
+    ctx = {"state": harness.state, "redis": harness.queue}
+    for _ in range(limit):
+        await harness.queue.flushdb()  # the job is lost before any worker starts it
+        assert await sweep_unfinished(ctx) == 1
+    await harness.queue.flushdb()
+    assert await sweep_unfinished(ctx) == 0
+    project = await harness.project(project_id)
+    assert project.status == "repo_failed"
+    assert project.last_error_code == "requeued_without_progress"
+    assert (await harness.events(project_id)).count("requeued_by_sweeper") == limit
+
+
+async def test_a_stale_result_does_not_hold_back_a_resubmitted_job(
+    harness: WorkerHarness,
+) -> None:
+    project_id = await harness.create()
+    job_id = f"provision:{project_id}:1"
+    await harness.queue.flushdb()
+    # What arq leaves after a run that crashed: a result under the job's id.
+    await harness.queue.set(f"arq:result:{job_id}", b'{"s":false}', ex=600)
+    assert await harness.state.fair.submit(project_id, 1, "alice")
+    queued = [
+        raw.decode() for raw in await harness.queue.zrange(harness.queue_settings.queue_name, 0, -1)
+    ]
+    assert queued == [job_id]
+    await harness.run()
+    assert (await harness.project(project_id)).status == "ready"
