@@ -30,7 +30,7 @@ class Block(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, Block())
-import api.main, worker.main, cli.main, shared.db.migrate
+import api.app, worker.main, cli.main, cli.resources, shared.db.migrate
 print(json.dumps(sorted(name for name in sys.modules if name.startswith("sandbox"))))
 """
 
