@@ -33,6 +33,8 @@ tokens_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args
 projects_app = typer.Typer(help="Projects, through the API.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(projects_app, name="projects")
+secrets_app = typer.Typer(help="Stored secret values: key rotation.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 
 ApiUrl = Annotated[str, typer.Option(envvar="PROVISIONER_URL", help="The API's base URL.")]
 ApiToken = Annotated[
@@ -171,6 +173,27 @@ def demo(
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     raise typer.Exit(code)
+
+
+@secrets_app.command("rekey")
+def secrets_rekey() -> None:
+    """Re-encrypt every stored secret value with the newest key of SECRETS_KEYS."""
+    from shared.crypto import cipher_from
+    from shared.db.engine import create_engine, create_sessionmaker
+    from shared.projects.secret_keys import rekey_secrets
+
+    settings = _settings(serving=True)
+    cipher = cipher_from(settings.secrets)
+
+    async def go() -> tuple[int, int]:
+        engine = create_engine(settings.database.url, application_name="provisioner-rekey")
+        try:
+            return await rekey_secrets(create_sessionmaker(engine), cipher)
+        finally:
+            await engine.dispose()
+
+    rekeyed, stored = _run(go)
+    typer.echo(f"re-encrypted {rekeyed} of {stored} stored secret values with key {cipher.key_id}")
 
 
 @tokens_app.command("create")

@@ -157,4 +157,5 @@ async def worker_state(settings: Settings) -> AsyncIterator[WorkerState]:
             cipher=resources.cipher,
             fair=resources.fair,
             metrics=metrics,
+            secrets_retention_days=settings.secrets.retention_days,
         )

@@ -18,6 +18,7 @@ into its error answer with :attr:`RequestRejected.status`.
     │   ├── NameTakenByOther         repo_name_taken             the name is someone else's repo
     │   ├── SecretsRejected          secrets_invalid             GitHub would refuse them
     │   ├── SecretsIncomplete        secrets_incomplete          some secrets were not set
+    │   ├── SecretsPurged            secrets_purged              values purged after retention
     │   ├── TriesExhausted           tries_exhausted             transient failures for too long
     │   ├── SweeperGaveUp            requeued_without_progress   its job vanished again and again
     │   └── InternalError            internal_error              a bug: retried, then failed

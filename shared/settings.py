@@ -209,24 +209,38 @@ def load_private_key(settings: GitHubSettings) -> RSAPrivateKey:
 
 
 class SecretsSettings(BaseSettings):
-    """The key that encrypts project secrets at rest: ``SECRETS_KEY``, 32 bytes in base64."""
+    """The keys that encrypt project secrets at rest, 32 bytes in base64 each:
+    ``SECRETS_KEYS`` (comma-separated, newest first: the first encrypts, all decrypt) or
+    ``SECRETS_KEY`` (one). ``SECRETS_RETENTION_DAYS``: how long a ``repo_failed`` project
+    keeps its encrypted values."""
 
     model_config = _section()
 
     key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SECRETS_KEY"))
+    keys: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SECRETS_KEYS"))
+    retention_days: float = Field(
+        default=7.0, gt=0, validation_alias=AliasChoices("SECRETS_RETENTION_DAYS")
+    )
 
-    @field_validator("key")
+    @field_validator("key", "keys")
     @classmethod
     def _thirty_two_bytes(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        try:
-            key = b64decode(value.get_secret_value().strip(), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("is not valid base64") from None
-        if len(key) != SECRETS_KEY_BYTES:
-            raise ValueError(f"must be {SECRETS_KEY_BYTES} bytes, got {len(key)}")
+        for text in value.get_secret_value().split(","):
+            try:
+                key = b64decode(text.strip(), validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("is not valid base64") from None
+            if len(key) != SECRETS_KEY_BYTES:
+                raise ValueError(f"must be {SECRETS_KEY_BYTES} bytes, got {len(key)}")
         return value
+
+    def all_keys(self) -> list[SecretStr]:
+        """Every configured key, newest first."""
+        if self.keys is not None:
+            return [SecretStr(k.strip()) for k in self.keys.get_secret_value().split(",")]
+        return [self.key] if self.key is not None else []
 
 
 class ApiSettings(BaseSettings):
@@ -362,6 +376,6 @@ def load_settings(*, require_github: bool = False, require_secrets_key: bool = F
     settings = Settings.model_validate(sections)
     if require_github or settings.github.configured:
         _ = settings.github.app
-    if require_secrets_key and settings.secrets.key is None:
+    if require_secrets_key and not settings.secrets.all_keys():
         raise ConfigError("SECRETS_KEY is not set: give 32 random bytes in base64")
     return settings

@@ -30,6 +30,8 @@ class WorkerState:
     fair: FairQueue
     """Frees a job's dispatch slot when its run ends and dispatches the next."""
     metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    secrets_retention_days: float = 7.0
+    """``SECRETS_RETENTION_DAYS``: the sweeper purges values of long-failed projects."""
 
 
 def state_of(ctx: dict[str, Any]) -> WorkerState:

@@ -31,7 +31,7 @@ from shared.jobs import parse_job_id
 from shared.projects import lifecycle, repository
 from shared.projects import progress as progress_rows
 from shared.projects.models import Project, ProjectStatus
-from shared.provisioning.errors import SecretsIncomplete
+from shared.provisioning.errors import SecretsIncomplete, SecretsPurged
 from shared.provisioning.values import ProjectSpec, ProvisionResult, SecretOutcome
 from worker.backoff import retry_delay
 from worker.context import WorkerState, state_of
@@ -102,6 +102,10 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             structlog.contextvars.bind_contextvars(attempt=project.attempts)
             if _retried_too_long(project, state.config.retry_for_s):
                 await _fail(session, project, _exhausted(project, state.config.retry_for_s))
+                return "failed"
+            purged = await repository.purged_secret_names(session, project.id)
+            if purged:
+                await _fail(session, project, SecretsPurged(purged).failure())
                 return "failed"
             await lifecycle.note_create_requested(session, project)
             await session.flush()

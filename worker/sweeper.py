@@ -17,6 +17,7 @@ from shared.errors import SweeperGaveUp
 from shared.jobs import provision_job_id
 from shared.projects import lifecycle, repository
 from shared.projects.models import UNFINISHED_STATUSES
+from shared.projects.secret_keys import purge_expired_secrets
 from worker.context import state_of
 
 __all__ = ["SWEEP_BATCH", "sweep_unfinished"]
@@ -29,6 +30,8 @@ async def sweep_unfinished(ctx: dict[str, Any]) -> int:
     """Re-enqueue unfinished projects whose job is gone; returns how many."""
     state = state_of(ctx)
     await state.fair.dispatch()  # slots freed by expired leases go to the next in line
+    async with session_scope(state.sessionmaker) as session:
+        await purge_expired_secrets(session, retention_days=state.secrets_retention_days)
     max_requeues = state.config.sweep_max_requeues
     older_than = datetime.now(UTC) - timedelta(seconds=state.config.sweep_grace_s)
     async with session_scope(state.sessionmaker) as session:

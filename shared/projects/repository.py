@@ -24,6 +24,7 @@ from shared.projects.models import (
 )
 
 __all__ = [
+    "SECRET_PURGED",
     "Cursor",
     "ProjectPage",
     "add_event",
@@ -34,13 +35,20 @@ __all__ = [
     "list_events",
     "list_projects",
     "pending_secret_values",
+    "purge_failed_secrets",
+    "purged_secret_names",
     "record_secret_outcomes",
+    "replace_ciphertext",
     "repo_name_in_use",
     "requeues_without_progress",
     "secret_states",
     "secret_states_of",
     "stale_unfinished",
+    "stored_ciphertexts",
 ]
+
+SECRET_PURGED = "secret_purged"
+"""A secret's error code once its stored value was purged (``SECRETS_RETENTION_DAYS``)."""
 
 Cursor = tuple[datetime, uuid.UUID]
 """A position in a project listing: the last row's ``(created_at, id)``."""
@@ -277,3 +285,80 @@ async def repo_name_in_use(
     if excluding is not None:
         stmt = stmt.where(Project.id != excluding)
     return (await session.execute(stmt.limit(1))).first() is not None
+
+
+async def stored_ciphertexts(
+    session: AsyncSession, *, after: tuple[uuid.UUID, str] | None, limit: int
+) -> list[tuple[uuid.UUID, str, bytes]]:
+    """Encrypted secret values still stored, in ``(project_id, name)`` order after ``after``."""
+    stmt = select(ProjectSecret.project_id, ProjectSecret.name, ProjectSecret.ciphertext).where(
+        ProjectSecret.ciphertext.is_not(None)
+    )
+    if after is not None:
+        stmt = stmt.where(tuple_(ProjectSecret.project_id, ProjectSecret.name) > after)
+    stmt = stmt.order_by(ProjectSecret.project_id, ProjectSecret.name).limit(limit)
+    return [(p, n, bytes(c)) for p, n, c in await session.execute(stmt) if c is not None]
+
+
+async def replace_ciphertext(
+    session: AsyncSession, project_id: uuid.UUID, name: str, old: bytes, new: bytes
+) -> bool:
+    """Store ``new`` for the secret unless its value changed since ``old`` was read."""
+    stmt = (
+        update(ProjectSecret)
+        .where(
+            ProjectSecret.project_id == project_id,
+            ProjectSecret.name == name,
+            ProjectSecret.ciphertext == old,
+        )
+        .values(ciphertext=new)
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_failed_secrets(
+    session: AsyncSession, *, older_than: datetime, limit: int
+) -> dict[uuid.UUID, list[str]]:
+    """Wipe the stored values of projects ``repo_failed`` since before ``older_than``.
+
+    The secrets stay listed, ``failed`` with error ``secret_purged``; returns what was
+    wiped, by project.
+    """
+    failed = (
+        select(Project.id)
+        .where(
+            Project.status == ProjectStatus.REPO_FAILED,
+            Project.updated_at < older_than,
+        )
+        .limit(limit)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(ProjectSecret)
+        .where(ProjectSecret.project_id.in_(failed), ProjectSecret.ciphertext.is_not(None))
+        .values(
+            ciphertext=None,
+            state=SecretState.FAILED,
+            error_code=SECRET_PURGED,
+            error_message="the value was purged: the project stayed repo_failed too long",
+            updated_at=func.now(),
+        )
+        .returning(ProjectSecret.project_id, ProjectSecret.name)
+        .execution_options(synchronize_session=False)
+    )
+    wiped: dict[uuid.UUID, list[str]] = {}
+    for project_id, name in await session.execute(stmt):
+        wiped.setdefault(project_id, []).append(name)
+    return wiped
+
+
+async def purged_secret_names(session: AsyncSession, project_id: uuid.UUID) -> list[str]:
+    """The project's secrets whose values were purged (they can never be set now)."""
+    stmt = select(ProjectSecret.name).where(
+        ProjectSecret.project_id == project_id,
+        ProjectSecret.error_code == SECRET_PURGED,
+        ProjectSecret.ciphertext.is_(None),
+        ProjectSecret.state != SecretState.SET,
+    )
+    return list((await session.execute(stmt.order_by(ProjectSecret.name))).scalars())

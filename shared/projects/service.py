@@ -47,6 +47,7 @@ from shared.provisioning.secret_rules import check_secrets
 __all__ = [
     "MAX_CONFIG_BYTES",
     "ProjectResult",
+    "canonical_request",
     "create_project",
     "etag",
     "get_project",
@@ -54,7 +55,6 @@ __all__ = [
     "list_projects",
     "project_not_found",
     "project_result",
-    "request_fingerprint",
     "retry_project",
     "visible_project",
 ]
@@ -78,17 +78,25 @@ def etag(project: Project) -> str:
     return f'W/"{project.id}.{project.version}"'
 
 
-def request_fingerprint(
-    cipher: SecretsCipher,
+@dataclass(frozen=True)
+class Replay:
+    """How to tell an idempotent create's replay: its canonical body, and the cipher whose
+    keys (any of them, so key rotation keeps replays working) fingerprinted the original."""
+
+    cipher: SecretsCipher
+    canonical: bytes
+
+
+def canonical_request(
     *,
     project_id: uuid.UUID | None,
     name: str,
     description: str | None,
     config: Mapping[str, Any],
     secrets: Mapping[str, str],
-) -> str:
-    """Keyed hash (HMAC) of a create request's canonical JSON, secrets moved out of config."""
-    canonical = json.dumps(
+) -> bytes:
+    """A create request's canonical JSON (secrets moved out of config): what is fingerprinted."""
+    return json.dumps(
         {
             "id": str(project_id) if project_id else None,
             "name": name,
@@ -99,8 +107,7 @@ def request_fingerprint(
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
-    )
-    return cipher.fingerprint(canonical.encode("utf-8"))
+    ).encode("utf-8")
 
 
 async def create_project(
@@ -119,17 +126,15 @@ async def create_project(
     _check_config(config)
     _check_secrets(secrets)
     idempotent = body.id is not None or idempotency_key is not None
-    fingerprint = request_fingerprint(
-        cipher,
+    canonical = canonical_request(
         project_id=body.id,
         name=body.name,
         description=body.description,
         config=config,
         secrets=secrets,
     )
-    if idempotent and (
-        stored := await _stored(session, principal, body.id, idempotency_key, fingerprint)
-    ):
+    same = Replay(cipher, canonical)
+    if idempotent and (stored := await _stored(session, principal, body.id, idempotency_key, same)):
         return await project_result(session, stored, replayed=True)
     if await repository.repo_name_in_use(session, repo_name):
         raise _name_taken(repo_name)
@@ -144,12 +149,12 @@ async def create_project(
             owner=principal.subject,
             secrets_ciphertexts={name: cipher.encrypt(value) for name, value in secrets.items()},
             idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint if idempotent else None,
+            request_fingerprint=cipher.fingerprint(canonical) if idempotent else None,
         )
     except (lifecycle.LifecycleError, IntegrityError) as exc:
         # A concurrent request with the same id or key may have committed first.
         if idempotent and (
-            stored := await _stored(session, principal, body.id, idempotency_key, fingerprint)
+            stored := await _stored(session, principal, body.id, idempotency_key, same)
         ):
             return await project_result(session, stored, replayed=True)
         if isinstance(exc, lifecycle.RepoNameInUse):
@@ -257,7 +262,7 @@ async def _stored(
     principal: Principal,
     project_id: uuid.UUID | None,
     key: str | None,
-    fingerprint: str,
+    same: Replay,
 ) -> Project | None:
     """The project an earlier identical request created, None if there is none; 409 if the
     id or key was used for a different request."""
@@ -275,7 +280,7 @@ async def _stored(
             )
     if stored is None:
         return None
-    if stored.request_fingerprint != fingerprint:
+    if not same.cipher.fingerprint_matches(same.canonical, stored.request_fingerprint):
         raise _reused(field)
     structlog.contextvars.bind_contextvars(project_id=str(stored.id))
     _log.info("project.create_replayed")

@@ -8,7 +8,13 @@ from shared.errors import ProvisioningError
 from shared.provisioning.secret_rules import SecretProblem
 from shared.provisioning.values import SecretOutcome
 
-__all__ = ["ContinueLater", "NameTakenByOther", "SecretsIncomplete", "SecretsRejected"]
+__all__ = [
+    "ContinueLater",
+    "NameTakenByOther",
+    "SecretsIncomplete",
+    "SecretsPurged",
+    "SecretsRejected",
+]
 
 
 class ContinueLater(ProvisioningError):
@@ -64,3 +70,16 @@ class SecretsIncomplete(ProvisioningError):
         super().__init__(f"secrets not set: {', '.join(missing)}", retry_after=retry_after)
         self.transient = transient
         self.outcomes = dict(outcomes)
+
+
+class SecretsPurged(ProvisioningError):
+    """Secret values were purged while the project was ``repo_failed``: they cannot be set."""
+
+    code = "secrets_purged"
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(
+            f"the values of {', '.join(names)} were purged after the project stayed "
+            "repo_failed past SECRETS_RETENTION_DAYS; create the project again with them"
+        )
+        self.names = list(names)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from sqlalchemy import text
 
 from sandbox import GitHubSandbox
 from shared.crypto import SecretsCipher, generate_secrets_key
 from shared.db.engine import session_scope
 from shared.projects import lifecycle, repository
+from shared.projects.secret_keys import purge_expired_secrets
 from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in
 from tests.github_fixtures import ORG, Clock
 from tests.worker_fixtures import WorkerHarness
@@ -279,3 +281,27 @@ async def test_a_stale_result_does_not_hold_back_a_resubmitted_job(
     assert queued == [job_id]
     await harness.run()
     assert (await harness.project(project_id)).status == "ready"
+
+
+async def test_a_retry_after_the_values_were_purged_fails_with_its_own_code(
+    harness: WorkerHarness, github_sandbox: GitHubSandbox
+) -> None:
+    forbidden = {"message": "Resource not accessible by integration"}
+    github_sandbox.fail_next("POST", r"^/orgs/acme/repos$", status=403, body=forbidden)
+    project_id = await harness.create(secrets={"API_KEY": "k"})
+    await harness.run()
+    async with session_scope(harness.sessionmaker) as session:
+        await session.execute(
+            text("UPDATE projects SET updated_at = now() - interval '8 days' WHERE id = :p"),
+            {"p": project_id},
+        )
+        assert await purge_expired_secrets(session, retention_days=7) == 1
+        project = await repository.get_project(session, project_id, for_update=True)
+        assert project is not None
+        await lifecycle.request_retry(session, project, actor="ops-alice")
+    assert await harness.state.fair.submit(project_id, 2, "alice")
+    await harness.run()
+    project = await harness.project(project_id)
+    assert project.status == "repo_failed"
+    assert project.last_error_code == "secrets_purged"
+    assert "API_KEY" in (project.last_error_message or "")
