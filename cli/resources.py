@@ -28,6 +28,7 @@ from shared.github_budget import BudgetGate, budget_config
 from shared.jobs import open_queue
 from shared.projects.repo_tokens import RepoTokenMinter
 from shared.provisioning.steps import Provisioner
+from shared.rate_limits import RateLimiter
 from shared.settings import Settings
 from worker.context import WorkerState
 from worker.metrics import WorkerMetrics
@@ -132,6 +133,8 @@ async def api_resources(settings: Settings) -> AsyncIterator[ApiResources]:
             changes=resources.changes,
             tokens=minter,
             budget=resources.budget,
+            limits=settings.api.limits,
+            limiter=RateLimiter(resources.queue),
         )
 
 
