@@ -81,6 +81,7 @@ async def build_resources(
             max_overflow=database.max_overflow if max_overflow is None else max_overflow,
         )
         stack.push_async_callback(engine.dispose)
+        sessionmaker = create_sessionmaker(engine)
         queue = await open_queue(settings.redis)
         stack.push_async_callback(queue.aclose)
         github, budget = None, None
@@ -99,13 +100,13 @@ async def build_resources(
             _log.warning("resources.github_disabled", reason="GITHUB_APP_ID is not set")
         changes = None
         if listen:
-            changes = ProjectChanges(database.url)
+            changes = ProjectChanges(database.url, sessionmaker=sessionmaker)
             await changes.start()
             stack.push_async_callback(changes.stop)
         yield Resources(
             settings=settings,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             queue=queue,
             fair=fair_queue(queue, settings.redis),
             cipher=cipher,
