@@ -19,15 +19,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.changes import ProjectChanges
+from api.projects.waiting import LongPolls
 from shared.auth import repository as token_repository
 from shared.auth.models import TokenRole
-from shared.auth.principal import Principal, PrincipalCache, not_authenticated
+from shared.auth.principal import Principal, PrincipalCache, UnknownTokens, not_authenticated
 from shared.budget.budget import GitHubBudget
 from shared.crypto import SecretsCipher, hash_api_token
 from shared.errors import RequestRejected
 from shared.fair_queue import FairQueue
 from shared.outbox import PendingJobs
 from shared.projects.repo_tokens import RepoTokenMinter
+from shared.rate_limits import DEFAULT_LIMITS, AbuseLimits, RateLimiter
 
 __all__ = [
     "CipherDep",
@@ -59,6 +61,14 @@ class Resources:
     """The fleet's GitHub budget (``GET /api/budget``); ``None`` without a GitHub App."""
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     """Recently seen API tokens, so a long-polling agent costs no query per poll."""
+    unknown_tokens: UnknownTokens = field(default_factory=UnknownTokens)
+    """Recently refused tokens, so a flood of one bad token costs no query per request."""
+    limits: AbuseLimits = DEFAULT_LIMITS
+    """The abuse limits (``API_*``)."""
+    limiter: RateLimiter | None = None
+    """The per-minute limits in Redis; ``None`` enforces none of them."""
+    long_polls: LongPolls = field(default_factory=LongPolls)
+    """The long polls this process serves now (at most ``limits.max_long_polls``)."""
 
 
 def get_resources(request: Request) -> Resources:
@@ -119,8 +129,11 @@ async def _principal(
     principal = resources.principals.get(token_hash)
     if principal is not None:
         return principal
+    if resources.unknown_tokens.recently_refused(token_hash):
+        raise not_authenticated("the API token is unknown or revoked")
     token = await token_repository.find_token(session, token_hash)
     if token is None:
+        resources.unknown_tokens.refuse(token_hash)
         raise not_authenticated("the API token is unknown or revoked")
     principal = Principal(role=TokenRole(token.role), subject=token.subject)
     resources.principals.put(token_hash, principal)

@@ -28,6 +28,7 @@ from shared.github_budget import BudgetGate, budget_config
 from shared.jobs import open_queue
 from shared.projects.repo_tokens import RepoTokenMinter
 from shared.provisioning.steps import Provisioner
+from shared.rate_limits import RateLimiter
 from shared.settings import Settings
 from worker.context import WorkerState
 from worker.metrics import WorkerMetrics
@@ -80,6 +81,7 @@ async def build_resources(
             max_overflow=database.max_overflow if max_overflow is None else max_overflow,
         )
         stack.push_async_callback(engine.dispose)
+        sessionmaker = create_sessionmaker(engine)
         queue = await open_queue(settings.redis)
         stack.push_async_callback(queue.aclose)
         github, budget = None, None
@@ -98,13 +100,13 @@ async def build_resources(
             _log.warning("resources.github_disabled", reason="GITHUB_APP_ID is not set")
         changes = None
         if listen:
-            changes = ProjectChanges(database.url)
+            changes = ProjectChanges(database.url, sessionmaker=sessionmaker)
             await changes.start()
             stack.push_async_callback(changes.stop)
         yield Resources(
             settings=settings,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             queue=queue,
             fair=fair_queue(queue, settings.redis),
             cipher=cipher,
@@ -132,6 +134,8 @@ async def api_resources(settings: Settings) -> AsyncIterator[ApiResources]:
             changes=resources.changes,
             tokens=minter,
             budget=resources.budget,
+            limits=settings.api.limits,
+            limiter=RateLimiter(resources.queue),
         )
 
 

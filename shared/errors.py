@@ -159,6 +159,9 @@ API_ERROR_CODES: Mapping[str, str] = {
     "not_ready": "the project has no repository yet (409)",
     "repo_failed": "the project failed; its repository does not exist (409)",
     "github_not_configured": "no GitHub App on this API (503)",
+    "rate_limited": "too many creates or token mints in a minute; see Retry-After (429)",
+    "too_many_projects": "the owner has as many active projects as allowed (429)",
+    "too_many_long_polls": "this API process has as many long polls as it serves (503)",
 }
 """Every ``error`` an API answer can carry besides HTTP's own (``method_not_allowed``...),
 GitHub's codes (a refused repository token answers GitHub's ``github_*`` code) and

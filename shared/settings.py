@@ -33,6 +33,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigError
 from shared.github.config import GitHubConfig
+from shared.rate_limits import (
+    DEFAULT_ACTIVE_PROJECTS_PER_OWNER,
+    DEFAULT_CREATES_PER_OWNER_PER_MINUTE,
+    DEFAULT_MAX_LONG_POLLS,
+    DEFAULT_TOKEN_MINTS_PER_PROJECT_PER_MINUTE,
+    AbuseLimits,
+)
 
 __all__ = [
     "DEFAULT_AGENT_PERMISSIONS",
@@ -244,13 +251,41 @@ class SecretsSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """The REST API's process: ``API_HOST``, ``API_PORT``, ``API_WORKERS``."""
+    """The REST API's process and its abuse limits: ``API_*`` (a limit of 0 is unlimited)."""
 
     model_config = _section("API_")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, description="Processes (one per core).")
+    creates_per_owner_per_minute: int = Field(
+        default=DEFAULT_CREATES_PER_OWNER_PER_MINUTE,
+        ge=0,
+        description="Project creates per owner in any minute, fleet-wide.",
+    )
+    active_projects_per_owner: int = Field(
+        default=DEFAULT_ACTIVE_PROJECTS_PER_OWNER,
+        ge=0,
+        description="Projects per owner that are not repo_failed.",
+    )
+    token_mints_per_project_per_minute: int = Field(
+        default=DEFAULT_TOKEN_MINTS_PER_PROJECT_PER_MINUTE,
+        ge=0,
+        description="Repository tokens per project in any minute, fleet-wide.",
+    )
+    max_long_polls: int = Field(
+        default=DEFAULT_MAX_LONG_POLLS, ge=0, description="Long polls at once per API process."
+    )
+
+    @property
+    def limits(self) -> AbuseLimits:
+        """The abuse limits, for the API's resources."""
+        return AbuseLimits(
+            creates_per_owner_per_minute=self.creates_per_owner_per_minute,
+            active_projects_per_owner=self.active_projects_per_owner,
+            token_mints_per_project_per_minute=self.token_mints_per_project_per_minute,
+            max_long_polls=self.max_long_polls,
+        )
 
 
 class WorkerSettings(BaseSettings):

@@ -50,7 +50,7 @@ def _location(project_id: uuid.UUID) -> str:
     "/",
     status_code=202,
     response_model=ProjectOut,
-    responses=error_responses(400, 401, 403, 409, 415, 422, 500),
+    responses=error_responses(400, 401, 403, 409, 415, 422, 429, 500),
     summary="Create a project; its repository is made in the background",
 )
 async def create_project(
@@ -60,12 +60,20 @@ async def create_project(
     session: SessionDep,
     jobs: JobsDep,
     cipher: CipherDep,
+    resources: ResourcesDep,
     body: ProjectCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> ProjectOut:
     """202 with ``Location`` and the project in ``pending_repo``; a replay answers the same."""
     result = await service.create_project(
-        session, jobs, cipher, principal, body, idempotency_key=idempotency_key
+        session,
+        jobs,
+        cipher,
+        principal,
+        body,
+        idempotency_key=idempotency_key,
+        limiter=resources.limiter,
+        limits=resources.limits,
     )
     response.headers["Location"] = _location(result.view.id)
     response.headers["ETag"] = result.etag
@@ -117,7 +125,7 @@ router.add_api_route(
 @router.get(
     "/{project_id}",
     response_model=ProjectOut,
-    responses=_NOT_MODIFIED | _READ_ERRORS,
+    responses=_NOT_MODIFIED | _READ_ERRORS | error_responses(503),
     summary="Show a project",
 )
 async def get_project(
@@ -139,15 +147,16 @@ async def get_project(
 ) -> ProjectOut | Response:
     """The project with an ``ETag``; 304 without a body when ``If-None-Match`` is current."""
     if wait:
-        result = await wait_for_change(
-            session,
-            resources.sessionmaker,
-            resources.changes,
-            principal,
-            project_id,
-            if_none_match=if_none_match,
-            wait_s=wait,
-        )
+        with resources.long_polls.slot(resources.limits.max_long_polls):
+            result = await wait_for_change(
+                session,
+                resources.sessionmaker,
+                resources.changes,
+                principal,
+                project_id,
+                if_none_match=if_none_match,
+                wait_s=wait,
+            )
     else:
         result = await service.get_project(session, principal, project_id)
     if if_none_match_matches(if_none_match, result.etag):
@@ -177,7 +186,7 @@ async def list_project_events(
     "/{project_id}/token",
     status_code=201,
     response_model=RepoTokenOut,
-    responses=error_responses(401, 403, 404, 409, 422, 500, 502, 503),
+    responses=error_responses(401, 403, 404, 409, 422, 429, 500, 502, 503),
     summary="A GitHub token for this project's repository only",
 )
 async def mint_repo_token(
@@ -190,7 +199,14 @@ async def mint_repo_token(
     """The owner or a ``service`` token gets a fresh installation token narrowed to the
     project's repository and the configured permissions (1 hour at most)."""
     response.headers["Cache-Control"] = "no-store"
-    return await repo_tokens.mint_repo_token(session, resources.tokens, principal, project_id)
+    return await repo_tokens.mint_repo_token(
+        session,
+        resources.tokens,
+        principal,
+        project_id,
+        limiter=resources.limiter,
+        limits=resources.limits,
+    )
 
 
 @router.post(

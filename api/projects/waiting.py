@@ -11,8 +11,10 @@ project costs none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections.abc import Iterator
 from functools import partial
 
 import structlog
@@ -21,14 +23,39 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.changes import ProjectChanges
 from api.conditional import if_none_match_matches
 from shared.auth.principal import Action, Principal, authorize
+from shared.errors import RequestRejected
 from shared.projects import repository
 from shared.projects.service import ProjectResult, get_project, project_not_found, project_result
 
-__all__ = ["MAX_WAIT_S", "wait_for_change"]
+__all__ = ["MAX_WAIT_S", "LongPolls", "wait_for_change"]
 
 MAX_WAIT_S = 60.0
 _RECHECK_S = 1.0
 """How often a waiter re-reads the project when no notifications arrive."""
+_FULL_RETRY_AFTER_S = 2.0
+
+
+class LongPolls:
+    """The long polls one process serves now; :meth:`slot` refuses one beyond the cap (503)."""
+
+    def __init__(self) -> None:
+        self.active = 0
+
+    @contextlib.contextmanager
+    def slot(self, cap: int) -> Iterator[None]:
+        """Hold one of ``cap`` slots (0: unlimited) for the block, or raise 503."""
+        if 0 < cap <= self.active:
+            raise RequestRejected(
+                503,
+                "too_many_long_polls",
+                f"this API process serves {cap} long polls already: try again shortly",
+                retry_after=_FULL_RETRY_AFTER_S,
+            )
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
 
 
 async def _fresh(

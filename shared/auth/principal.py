@@ -26,9 +26,11 @@ from shared.projects.models import Project
 
 __all__ = [
     "PRINCIPAL_TTL_S",
+    "UNKNOWN_TTL_S",
     "Action",
     "Principal",
     "PrincipalCache",
+    "UnknownTokens",
     "authorize",
     "not_authenticated",
 ]
@@ -37,6 +39,10 @@ PRINCIPAL_TTL_S = 5.0
 """How long a token, once looked up, is trusted without asking the database again
 (so a revoked token works for at most this long). Agents long-poll in a loop:
 without this, each poll would cost a query."""
+
+UNKNOWN_TTL_S = 5.0
+"""How long a refused token is refused without asking the database again (so a token
+issued right after it was tried works this much later)."""
 
 
 class Action(enum.StrEnum):
@@ -113,6 +119,43 @@ class PrincipalCache:
         if len(self._entries) >= self._max:
             self._entries.clear()
         self._entries[token_hash] = (self._clock() + self._ttl, principal)
+
+
+class UnknownTokens:
+    """Token hashes recently refused, for :data:`UNKNOWN_TTL_S`, at most ``max_entries``.
+
+    A flood of one bad token then costs one query per ``ttl_s``; when full, the
+    oldest entry makes room (a flood of distinct bad tokens still costs one query each).
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float = UNKNOWN_TTL_S,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_s
+        self._max = max_entries
+        self._clock = clock
+        self._until: dict[str, float] = {}
+
+    def recently_refused(self, token_hash: str) -> bool:
+        """Whether ``token_hash`` was refused less than ``ttl_s`` ago."""
+        until = self._until.get(token_hash)
+        if until is None:
+            return False
+        if until <= self._clock():
+            del self._until[token_hash]
+            return False
+        return True
+
+    def refuse(self, token_hash: str) -> None:
+        """Remember that ``token_hash`` is unknown (or revoked)."""
+        self._until.pop(token_hash, None)
+        while len(self._until) >= self._max:
+            del self._until[next(iter(self._until))]
+        self._until[token_hash] = self._clock() + self._ttl
 
 
 def authorize(principal: Principal, action: Action) -> None:

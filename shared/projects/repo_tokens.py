@@ -18,10 +18,11 @@ from shared.errors import RequestRejected
 from shared.github.client import GitHubClient
 from shared.github.errors import GitHubError
 from shared.github.token_cache import InstallationToken
-from shared.projects import repository
+from shared.projects import admission, repository
 from shared.projects.models import ProjectStatus
 from shared.projects.schemas import RepoTokenOut
 from shared.projects.service import visible_project
+from shared.rate_limits import DEFAULT_LIMITS, AbuseLimits, RateLimiter
 
 __all__ = ["RepoTokenMinter", "mint_repo_token"]
 
@@ -47,11 +48,15 @@ async def mint_repo_token(
     minter: RepoTokenMinter | None,
     principal: Principal,
     project_id: uuid.UUID,
+    *,
+    limiter: RateLimiter | None = None,
+    limits: AbuseLimits = DEFAULT_LIMITS,
 ) -> RepoTokenOut:
     """A fresh token for the project's repository only (event ``token_minted``).
 
     409 until the project is ready (with its status, or its last error when it
-    failed); 503 when no GitHub App is configured; GitHub's refusal is a 502.
+    failed); 503 when no GitHub App is configured; GitHub's refusal is a 502; 429 beyond
+    ``limits.token_mints_per_project_per_minute``.
     """
     authorize(principal, Action.TOKEN)
     project = await visible_project(session, principal, project_id)
@@ -67,6 +72,7 @@ async def mint_repo_token(
         raise RequestRejected(
             503, "github_not_configured", "no GitHub App is configured on this API"
         )
+    await admission.admit_mint(limiter, limits, project.id)
     repository_name = project.repo_full_name.split("/", 1)[1]
     try:
         token = await minter.mint(repository_name)

@@ -362,3 +362,24 @@ async def purged_secret_names(session: AsyncSession, project_id: uuid.UUID) -> l
         ProjectSecret.state != SecretState.SET,
     )
     return list((await session.execute(stmt.order_by(ProjectSecret.name))).scalars())
+
+
+async def lock_owner(session: AsyncSession, owner: str) -> None:
+    """Serialize, until the transaction ends, the creates of ``owner`` (an advisory lock)."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended("projects-owner:" + owner, 0)))
+    )
+
+
+async def count_live(session: AsyncSession, owner: str, *, up_to: int) -> int:
+    """How many live (not failed) projects ``owner`` has, counting no further than ``up_to``."""
+    live = select(Project.id).where(Project.owner == owner, _LIVE).limit(up_to).subquery()
+    return int(await session.scalar(select(func.count()).select_from(live)) or 0)
+
+
+async def project_versions(
+    session: AsyncSession, project_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The current ``version`` of each project that exists, in one query."""
+    stmt = select(Project.id, Project.version).where(Project.id.in_(project_ids))
+    return {row.id: row.version for row in await session.execute(stmt)}

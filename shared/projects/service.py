@@ -26,7 +26,7 @@ from shared.auth.principal import Action, Principal, authorize
 from shared.crypto import SecretsCipher
 from shared.errors import RequestRejected
 from shared.outbox import PendingJobs
-from shared.projects import lifecycle, repository
+from shared.projects import admission, lifecycle, repository
 from shared.projects.cursors import (
     decode_event_cursor,
     decode_project_cursor,
@@ -43,6 +43,7 @@ from shared.projects.schemas import (
 )
 from shared.provisioning.repo_name import InvalidRepositoryName, repository_name
 from shared.provisioning.secret_rules import check_secrets
+from shared.rate_limits import DEFAULT_LIMITS, AbuseLimits, RateLimiter
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -118,8 +119,13 @@ async def create_project(
     body: ProjectCreate,
     *,
     idempotency_key: str | None,
+    limiter: RateLimiter | None = None,
+    limits: AbuseLimits = DEFAULT_LIMITS,
 ) -> ProjectResult:
-    """Store a ``pending_repo`` project owned by the caller; its job is enqueued after commit."""
+    """Store a ``pending_repo`` project owned by the caller; its job is enqueued after commit.
+
+    A replay is answered before the abuse limits (:mod:`shared.projects.admission`) count.
+    """
     authorize(principal, Action.CREATE)
     repo_name = _repo_name(body.name)
     config, secrets = _split_secrets(body.config or {}, body.secrets or {})
@@ -138,6 +144,7 @@ async def create_project(
         return await project_result(session, stored, replayed=True)
     if await repository.repo_name_in_use(session, repo_name):
         raise _name_taken(repo_name)
+    await admission.admit_create(session, limiter, limits, principal.subject)
     try:
         project = await lifecycle.accept(
             session,
