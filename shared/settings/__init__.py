@@ -14,12 +14,8 @@ import binascii
 import json
 from base64 import b64decode
 from collections.abc import Mapping
-from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -29,10 +25,9 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from shared.errors import ConfigError
-from shared.github.config import GitHubConfig
 from shared.rate_limits import (
     DEFAULT_ACTIVE_PROJECTS_PER_OWNER,
     DEFAULT_CREATES_PER_OWNER_PER_MINUTE,
@@ -40,6 +35,8 @@ from shared.rate_limits import (
     DEFAULT_TOKEN_MINTS_PER_PROJECT_PER_MINUTE,
     AbuseLimits,
 )
+from shared.settings.base import ASYNC_SCHEME, normalize_database_url, section
+from shared.settings.github import GitHubSettings
 
 __all__ = [
     "DEFAULT_AGENT_PERMISSIONS",
@@ -63,27 +60,12 @@ DEFAULT_AGENT_PERMISSIONS: Mapping[str, str] = {
     "metadata": "read",
 }
 SECRETS_KEY_BYTES = 32
-_ASYNC_SCHEME = "postgresql+asyncpg://"
-_PLAIN_SCHEMES = ("postgresql://", "postgres://")
-
-
-def normalize_database_url(url: str) -> str:
-    """``postgres://`` and ``postgresql://`` URLs become ``postgresql+asyncpg://``."""
-    url = url.strip()
-    for scheme in _PLAIN_SCHEMES:
-        if url.startswith(scheme):
-            return _ASYNC_SCHEME + url.removeprefix(scheme)
-    return url
-
-
-def _section(prefix: str = "") -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True, populate_by_name=True)
 
 
 class DatabaseSettings(BaseSettings):
     """PostgreSQL: ``DATABASE_URL``, ``DB_POOL_SIZE``, ``DB_MAX_OVERFLOW``."""
 
-    model_config = _section()
+    model_config = section()
 
     url: str = Field(
         default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL"), repr=False
@@ -99,7 +81,7 @@ class DatabaseSettings(BaseSettings):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         url = normalize_database_url(value)
-        if not url.startswith(_ASYNC_SCHEME):
+        if not url.startswith(ASYNC_SCHEME):
             raise ValueError("must be a postgresql:// URL")
         return url
 
@@ -107,7 +89,7 @@ class DatabaseSettings(BaseSettings):
 class RedisSettings(BaseSettings):
     """Redis, which carries the jobs: ``REDIS_URL``, ``QUEUE_NAME``, ``QUEUE_*``."""
 
-    model_config = _section()
+    model_config = section()
 
     url: str = Field(
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL"), repr=False
@@ -129,99 +111,13 @@ class RedisSettings(BaseSettings):
     )
 
 
-class GitHubSettings(BaseSettings):
-    """How to reach GitHub (or GitHub Enterprise Server) as a GitHub App: ``GITHUB_*``."""
-
-    model_config = _section("GITHUB_")
-
-    api_url: str = Field(default="https://api.github.com", description="REST API base URL.")
-    app_id: str | None = Field(default=None, description="The App's id (or client id).")
-    app_private_key: SecretStr | None = Field(default=None, description="The App's key, PEM.")
-    app_private_key_path: Path | None = Field(default=None, description="File with the PEM key.")
-    org: str | None = Field(default=None, description="Organization to work in (optional).")
-    user_agent: str = "provisioner/0.1"
-    timeout_s: float = Field(default=10.0, gt=0)
-    writes_per_minute: int = Field(
-        default=80, ge=1, description="Content-creating requests per minute, fleet-wide."
-    )
-    writes_per_hour: int = Field(
-        default=500, ge=1, description="Content-creating requests per hour, fleet-wide."
-    )
-    max_in_flight: int = Field(
-        default=10, ge=1, le=100, description="Requests in flight at once, fleet-wide."
-    )
-    primary_floor: int = Field(
-        default=100, ge=0, description="Below this many primary requests left, pause to reset."
-    )
-    budget_wait_s: float = Field(
-        default=3.0, ge=0, description="Longer budget waits defer the job instead of sleeping."
-    )
-
-    @field_validator("api_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @field_validator("org", "app_id")
-    @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
-
-    @property
-    def configured(self) -> bool:
-        """Whether an App is configured at all (the API can run without one)."""
-        return self.app_id is not None
-
-    @cached_property
-    def app(self) -> GitHubConfig:
-        """The client's configuration, the key parsed once; a :class:`ConfigError` if unusable."""
-        if not self.app_id:
-            raise ConfigError("GITHUB_APP_ID is not set: give the GitHub App's id")
-        return GitHubConfig(
-            app_id=self.app_id,
-            private_key=load_private_key(self),
-            api_url=self.api_url,
-            org=self.org,
-            user_agent=self.user_agent,
-            timeout_s=self.timeout_s,
-        )
-
-
-def load_private_key(settings: GitHubSettings) -> RSAPrivateKey:
-    """Read and parse the App's private key, or raise one readable :class:`ConfigError`."""
-    if settings.app_private_key is not None:
-        pem = settings.app_private_key.get_secret_value().encode()
-        source = "GITHUB_APP_PRIVATE_KEY"
-    elif settings.app_private_key_path is not None:
-        path = settings.app_private_key_path
-        try:
-            pem = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(
-                f"GITHUB_APP_PRIVATE_KEY_PATH: cannot read {path}: {exc.strerror}"
-            ) from None
-        source = f"GITHUB_APP_PRIVATE_KEY_PATH ({path})"
-    else:
-        raise ConfigError(
-            "no GitHub App private key: set GITHUB_APP_PRIVATE_KEY (PEM text) "
-            "or GITHUB_APP_PRIVATE_KEY_PATH (a PEM file)"
-        )
-    try:
-        key = serialization.load_pem_private_key(pem.replace(b"\\n", b"\n"), password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{source} is not a PEM-encoded RSA private key") from None
-    if not isinstance(key, RSAPrivateKey):
-        raise ConfigError(f"{source} is not an RSA key (GitHub App keys are RSA)")
-    return key
-
-
 class SecretsSettings(BaseSettings):
     """The keys that encrypt project secrets at rest, 32 bytes in base64 each:
     ``SECRETS_KEYS`` (comma-separated, newest first: the first encrypts, all decrypt) or
     ``SECRETS_KEY`` (one). ``SECRETS_RETENTION_DAYS``: how long a ``repo_failed`` project
     keeps its encrypted values."""
 
-    model_config = _section()
+    model_config = section()
 
     key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SECRETS_KEY"))
     keys: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SECRETS_KEYS"))
@@ -253,7 +149,7 @@ class SecretsSettings(BaseSettings):
 class ApiSettings(BaseSettings):
     """The REST API's process and its abuse limits: ``API_*`` (a limit of 0 is unlimited)."""
 
-    model_config = _section("API_")
+    model_config = section("API_")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -291,7 +187,7 @@ class ApiSettings(BaseSettings):
 class WorkerSettings(BaseSettings):
     """How hard the worker tries and how fast it reacts: ``WORKER_*``."""
 
-    model_config = _section("WORKER_")
+    model_config = section("WORKER_")
 
     retry_for_s: float = Field(
         default=6 * 3600.0, gt=0, description="Transient failures are retried this long."
@@ -325,7 +221,7 @@ class WorkerSettings(BaseSettings):
 class AgentSettings(BaseSettings):
     """What an agent's repository token may do: ``AGENT_TOKEN_PERMISSIONS`` (JSON)."""
 
-    model_config = _section("AGENT_TOKEN_")
+    model_config = section("AGENT_TOKEN_")
 
     permissions: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AGENT_PERMISSIONS))
 
@@ -341,7 +237,7 @@ class AgentSettings(BaseSettings):
 class LoggingSettings(BaseSettings):
     """Log output: ``LOG_LEVEL`` and ``LOG_FORMAT`` (``json`` or ``console``)."""
 
-    model_config = _section("LOG_")
+    model_config = section("LOG_")
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["json", "console"] = "json"
@@ -401,13 +297,13 @@ def load_settings(*, require_github: bool = False, require_secrets_key: bool = F
     ``SECRETS_KEY`` when it is set (or ``require_secrets_key``).
     """
     sections: dict[str, BaseSettings] = {}
-    for name, section in _SECTIONS.items():
+    for name, kind in _SECTIONS.items():
         try:
-            sections[name] = section()
+            sections[name] = kind()
         except ValidationError as exc:
             first = exc.errors()[0]
             message = str(first["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"{_variable(section, first['loc'])}: {message}") from None
+            raise ConfigError(f"{_variable(kind, first['loc'])}: {message}") from None
     settings = Settings.model_validate(sections)
     if require_github or settings.github.configured:
         _ = settings.github.app
