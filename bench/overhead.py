@@ -18,7 +18,9 @@ total − GitHub. The overhead is split with the arq job's ``enqueue_time`` and
 clock): API (``created_at`` → enqueued), queue wait (→ job started: the
 worker's ``poll_delay``), worker before, between and after the GitHub calls.
 
-Projects are created one after another, each with one secret, after a random
+Projects are created one after another, each with one secret (3 writes), at most
+25 per 62 s so that each meets an idle GitHub budget as a lone project would
+(more would be paced by the budget: GitHub allows 80 writes a minute), after a random
 pause of 0–100 ms (without it every POST lands at the same point of the
 worker's poll cycle and the queue wait is constant instead of spread). Phase 1
 waits by reading the status from PostgreSQL every 5 ms (nothing else loads the
@@ -38,7 +40,7 @@ import os
 import random
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -60,8 +62,11 @@ __all__ = ["GitHubTimer", "has_long_poll", "main", "run"]
 COMMAND = "python -m bench.overhead"
 LATENCY_S = 0.100
 WARMUP = 3
-PROJECTS = 50
-CLIENT_PROJECTS = 20
+PROJECTS = 40
+CLIENT_PROJECTS = 15
+PER_WINDOW = 25
+"""Projects started per 62 s at most: 3 writes each stays within GitHub's 80 per minute
+(the fleet budget's default), so every project meets an idle budget, as a lone one would."""
 SHORT_POLL_S = 0.02
 """``poll_s`` when the API has no long poll (``?wait=`` is then ignored and answers at once)."""
 JITTER_S = 0.1
@@ -209,12 +214,22 @@ class _Run:
     queue_name: str
     calls: list[Timed]
     run_id: str
+    started: list[float] = field(default_factory=list)
+
+    async def _pace(self) -> None:
+        """Wait until starting one more project keeps the writes within the minute budget."""
+        now = time.monotonic()
+        recent = [t for t in self.started if now - t < 62]
+        if len(recent) >= PER_WINDOW:
+            await asyncio.sleep(62 - (now - recent[-PER_WINDOW]))
+        self.started.append(time.monotonic())
 
     async def phase(self, count: int, *, label: str, poll_s: float | None = None) -> list[Sample]:
         """``count`` projects one after another; ``poll_s`` None: wait via PostgreSQL."""
         samples: list[Sample] = []
         jitter = random.Random(f"{self.run_id}{label}")
         for i in range(count):
+            await self._pace()
             await asyncio.sleep(jitter.uniform(0, JITTER_S))
             self.calls.clear()
             started = time.perf_counter()
