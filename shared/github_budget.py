@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from shared.budget.budget import GitHubBudget
 from shared.budget.config import BudgetConfig
@@ -35,7 +36,9 @@ def budget_config(settings: GitHubSettings) -> BudgetConfig:
         max_in_flight=settings.max_in_flight,
         primary_floor=settings.primary_floor,
         lease_s=max(30.0, settings.timeout_s * 3),
-        key_prefix=f"{{github-budget:{settings.app_id or 'none'}}}:",
+        # One budget per App on one GitHub: a GitHub Enterprise Server (or a sandbox)
+        # has limits of its own.
+        key_prefix=f"{{github-budget:{settings.app_id or 'none'}@{urlsplit(settings.api_url).netloc}}}:",
     )
 
 

@@ -94,3 +94,14 @@ def test_no_app_is_fine_for_the_api_and_an_error_for_the_worker() -> None:
     assert not load_settings().github.configured
     with pytest.raises(ConfigError, match="GITHUB_APP_ID is not set"):
         load_settings(require_github=True)
+
+
+def test_the_budget_is_one_per_app_and_github() -> None:
+    from shared.github_budget import budget_config
+    from shared.settings import GitHubSettings
+
+    github = budget_config(GitHubSettings(app_id="42"))
+    enterprise = budget_config(GitHubSettings(app_id="42", api_url="https://ghe.acme/api/v3"))
+    other_app = budget_config(GitHubSettings(app_id="43"))
+    assert len({github.key_prefix, enterprise.key_prefix, other_app.key_prefix}) == 3
+    assert github.key_prefix == budget_config(GitHubSettings(app_id="42")).key_prefix
