@@ -29,16 +29,16 @@ _WHAT = {
 
 
 def budget_config(settings: GitHubSettings) -> BudgetConfig:
-    """The budget every process of the fleet shares for this App."""
+    """The budget every process of the fleet shares for this App on this GitHub (a GitHub
+    Enterprise Server, or a sandbox, has limits of its own)."""
+    host = urlsplit(settings.api_url).netloc
     return BudgetConfig(
         writes_per_minute=settings.writes_per_minute,
         writes_per_hour=settings.writes_per_hour,
         max_in_flight=settings.max_in_flight,
         primary_floor=settings.primary_floor,
         lease_s=max(30.0, settings.timeout_s * 3),
-        # One budget per App on one GitHub: a GitHub Enterprise Server (or a sandbox)
-        # has limits of its own.
-        key_prefix=f"{{github-budget:{settings.app_id or 'none'}@{urlsplit(settings.api_url).netloc}}}:",
+        key_prefix=f"{{github-budget:{settings.app_id or 'none'}@{host}}}:",
     )
 
 
