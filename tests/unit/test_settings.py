@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,36 @@ def test_no_app_is_fine_for_the_api_and_an_error_for_the_worker() -> None:
     assert not load_settings().github.configured
     with pytest.raises(ConfigError, match="GITHUB_APP_ID is not set"):
         load_settings(require_github=True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"administration": "write"}',
+        '{"contents": "write", "secrets": "write"}',
+        '{"members": "read"}',
+    ],
+)
+def test_agent_permissions_outside_the_allow_list_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("AGENT_TOKEN_PERMISSIONS", value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("AGENT_TOKEN_PERMISSIONS: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_agent_permissions_on_the_allow_list_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    allowed = {
+        "contents": "write",
+        "pull_requests": "write",
+        "issues": "write",
+        "metadata": "read",
+        "actions": "read",
+        "checks": "write",
+        "statuses": "write",
+        "workflows": "write",
+    }
+    monkeypatch.setenv("AGENT_TOKEN_PERMISSIONS", json.dumps(allowed))
+    assert load_settings().agents.permissions == allowed
