@@ -9,7 +9,7 @@ commit. ``PrincipalDep`` is the caller behind the bearer token (401 without one)
 from __future__ import annotations
 
 import email.message
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -22,7 +22,13 @@ from api.changes import ProjectChanges
 from api.projects.waiting import LongPolls
 from shared.auth import repository as token_repository
 from shared.auth.models import TokenRole
-from shared.auth.principal import Principal, PrincipalCache, UnknownTokens, not_authenticated
+from shared.auth.principal import (
+    PRINCIPAL_RECHECK_S,
+    Principal,
+    PrincipalCache,
+    UnknownTokens,
+    not_authenticated,
+)
 from shared.budget.budget import GitHubBudget
 from shared.crypto import SecretsCipher, hash_api_token
 from shared.errors import RequestRejected
@@ -36,6 +42,7 @@ __all__ = [
     "JobsDep",
     "JsonBodyDep",
     "PrincipalDep",
+    "PrincipalRecheckDep",
     "Resources",
     "ResourcesDep",
     "SessionDep",
@@ -130,17 +137,51 @@ async def _principal(
     if principal is not None:
         return principal
     if resources.unknown_tokens.recently_refused(token_hash):
-        raise not_authenticated("the API token is unknown or revoked")
+        raise not_authenticated("the API token is unknown, revoked or expired")
+    return await _look_up(session, resources.principals, token_hash, resources.unknown_tokens)
+
+
+async def _look_up(
+    session: AsyncSession,
+    cache: PrincipalCache,
+    token_hash: str,
+    refused: UnknownTokens | None = None,
+) -> Principal:
+    """Ask the database who ``token_hash`` is (401 when unknown, revoked or expired);
+    a refused token is remembered in ``refused`` so that a flood of it costs no query."""
     token = await token_repository.find_token(session, token_hash)
     if token is None:
-        resources.unknown_tokens.refuse(token_hash)
-        raise not_authenticated("the API token is unknown or revoked")
-    principal = Principal(role=TokenRole(token.role), subject=token.subject)
-    resources.principals.put(token_hash, principal)
+        if refused is not None:
+            refused.refuse(token_hash)
+        raise not_authenticated("the API token is unknown, revoked or expired")
+    owners = frozenset(token.owners) if token.owners is not None else None
+    principal = Principal(role=TokenRole(token.role), subject=token.subject, owners=owners)
+    cache.put(token_hash, principal, expires_at=token.expires_at)
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+PrincipalRecheck = Callable[[], Awaitable[None]]
+"""Raises 401 once the caller's token is revoked or expired (for long polls)."""
+
+
+def _principal_recheck(
+    resources: ResourcesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> PrincipalRecheck:
+    token_hash = hash_api_token(credentials.credentials.strip() if credentials else "")
+
+    async def recheck() -> None:
+        if resources.principals.get(token_hash, max_age_s=PRINCIPAL_RECHECK_S) is not None:
+            return
+        async with resources.sessionmaker() as session:
+            await _look_up(session, resources.principals, token_hash)
+
+    return recheck
+
+
+PrincipalRecheckDep = Annotated[PrincipalRecheck, Depends(_principal_recheck)]
 
 
 def _require_json(request: Request) -> None:

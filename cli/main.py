@@ -200,18 +200,85 @@ def secrets_rekey() -> None:
 def tokens_create(
     role: Annotated[str, typer.Option(help="user, ops or service")],
     subject: Annotated[str, typer.Option(help="Who the token is for (the owner name).")],
+    expires_in: Annotated[
+        str | None, typer.Option(help="Lifetime, like 90d, 12h or 30m (default: no expiry).")
+    ] = None,
+    owner: Annotated[
+        list[str] | None,
+        typer.Option(help="Limit a service token to this owner's projects (repeatable)."),
+    ] = None,
 ) -> None:
     """Create an API token and print it once."""
     from shared.auth.models import TokenRole
-    from shared.auth.service import issue_api_token
+    from shared.auth.service import issue_api_token, parse_duration
 
     if role not in {r.value for r in TokenRole}:
         raise _fail(f"--role must be one of user, ops, service (got {role!r})", 2)
     if not subject.strip():
         raise _fail("--subject must not be empty", 2)
+    owners = [o.strip() for o in owner or []]
+    if any(not o for o in owners):
+        raise _fail("--owner must not be empty", 2)
+    if owners and role != TokenRole.SERVICE:
+        raise _fail("--owner limits service tokens only (use --role service)", 2)
+    try:
+        lifetime = parse_duration(expires_in) if expires_in is not None else None
+    except ValueError as exc:
+        raise _fail(f"--expires-in: {exc}", 2) from None
     database_url = _settings().database.url
-    token = _run(lambda: issue_api_token(database_url, role=role, subject=subject.strip()))
+    token = _run(
+        lambda: issue_api_token(
+            database_url,
+            role=role,
+            subject=subject.strip(),
+            expires_in=lifetime,
+            owners=owners or None,
+        )
+    )
     typer.echo(token)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else "-"
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List API tokens (never the token or its hash), oldest first."""
+    from shared.auth.service import list_api_tokens
+
+    database_url = _settings().database.url
+    tokens = _run(lambda: list_api_tokens(database_url))
+    typer.echo(
+        f"{'id':<36}  {'role':<7}  {'subject':<20}  {'owners':<20}  "
+        f"{'created':<20}  {'expires':<20}  revoked"
+    )
+    for t in tokens:
+        owners = ",".join(t.owners) if t.owners is not None else "*"
+        typer.echo(
+            f"{t.id}  {t.role:<7}  {t.subject:<20}  {owners:<20}  {_when(t.created_at):<20}  "
+            f"{_when(t.expires_at):<20}  {_when(t.revoked_at)}"
+        )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="The id `tokens list` shows.")],
+) -> None:
+    """Revoke an API token: the API answers 401 to it within 5 s."""
+    import uuid
+
+    from shared.auth.service import revoke_api_token
+
+    try:
+        parsed = uuid.UUID(token_id)
+    except ValueError:
+        raise _fail(f"{token_id!r} is not a token id (see `provisioner tokens list`)", 2) from None
+    database_url = _settings().database.url
+    revoked = _run(lambda: revoke_api_token(database_url, parsed))
+    if revoked is None:
+        raise _fail(f"no token has id {parsed}", 1)
+    typer.echo(f"{revoked.id}  revoked at {_when(revoked.revoked_at)}")
 
 
 def _client(url: str, token: str) -> Any:

@@ -126,6 +126,13 @@ class GitHubSandbox(Seeding, Drift):
                 account_login, account_type, dict(permissions or DEFAULT_PERMISSIONS)
             )
 
+    def remove_installation(self, installation_id: int) -> None:
+        """Uninstall the App from that account: the installation's id and its tokens are
+        gone (GitHub answers 404 and 401); installing again gives a new id."""
+        with self._state.lock:
+            self._state.installations.pop(installation_id, None)
+            self._state.tokens.revoke_installation(installation_id)
+
     def installation(self, installation_id: int) -> Installation | None:
         """An installation by id."""
         return self._state.installations.get(installation_id)

@@ -51,6 +51,12 @@ class TokenStore:
             return None
         return record
 
+    def revoke_installation(self, installation_id: int) -> None:
+        """Forget the tokens of one installation (uninstalling the App does this)."""
+        self._by_digest = {
+            d: r for d, r in self._by_digest.items() if r.installation_id != installation_id
+        }
+
     def revoke_all(self) -> None:
         """Forget every token (they answer 401 from now on)."""
         self._by_digest.clear()

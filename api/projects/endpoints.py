@@ -13,6 +13,7 @@ from api.deps import (
     JobsDep,
     JsonBodyDep,
     PrincipalDep,
+    PrincipalRecheckDep,
     ResourcesDep,
     SessionDep,
 )
@@ -134,6 +135,7 @@ async def get_project(
     principal: PrincipalDep,
     session: SessionDep,
     resources: ResourcesDep,
+    recheck: PrincipalRecheckDep,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
     wait: Annotated[
         float | None,
@@ -156,6 +158,7 @@ async def get_project(
                 project_id,
                 if_none_match=if_none_match,
                 wait_s=wait,
+                recheck=recheck,
             )
     else:
         result = await service.get_project(session, principal, project_id)

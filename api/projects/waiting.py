@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 
 import structlog
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.changes import ProjectChanges
 from api.conditional import if_none_match_matches
-from shared.auth.principal import Action, Principal, authorize
+from shared.auth.principal import PRINCIPAL_RECHECK_S, Action, Principal, authorize
 from shared.errors import RequestRejected
 from shared.projects import repository
 from shared.projects.service import ProjectResult, get_project, project_not_found, project_result
@@ -58,6 +58,14 @@ class LongPolls:
             self.active -= 1
 
 
+Recheck = Callable[[], Awaitable[None]]
+"""Raises (401) once the caller's token is revoked or expired."""
+
+
+async def _still_allowed() -> None:
+    """The default re-check: nothing to ask."""
+
+
 async def _fresh(
     sessionmaker: async_sessionmaker[AsyncSession], project_id: uuid.UUID
 ) -> tuple[str, ProjectResult] | None:
@@ -78,12 +86,17 @@ async def wait_for_change(
     *,
     if_none_match: str | None,
     wait_s: float,
+    recheck: Recheck = _still_allowed,
 ) -> ProjectResult:
-    """The project once its ETag differs from ``if_none_match`` (or from now), or at timeout."""
+    """The project once its ETag differs from ``if_none_match`` (or from now), or at timeout.
+
+    ``recheck`` runs at least every :data:`PRINCIPAL_RECHECK_S` while waiting: a
+    revoked or expired token ends the wait with its 401.
+    """
     authorize(principal, Action.READ)
     deadline = time.monotonic() + min(wait_s, MAX_WAIT_S)
     if changes is None:
-        return await _poll(session, principal, project_id, if_none_match, deadline)
+        return await _poll(session, principal, project_id, if_none_match, deadline, recheck)
     await session.commit()  # authentication's connection goes back to the pool now
     load = partial(_fresh, sessionmaker, project_id)
 
@@ -103,11 +116,15 @@ async def wait_for_change(
             if left <= 0:
                 break
             listening = changes.listening
+            step = min(left, PRINCIPAL_RECHECK_S if listening else _RECHECK_S)
             try:
-                await asyncio.wait_for(event.wait(), left if listening else min(left, _RECHECK_S))
+                await asyncio.wait_for(event.wait(), step)
+                woken = True
             except TimeoutError:
-                if listening:
-                    break
+                woken = False
+            await recheck()
+            if listening and not woken:
+                continue  # nothing announced: the project is unchanged
             event.clear()
             result = await read()
         return result
@@ -119,6 +136,7 @@ async def _poll(
     project_id: uuid.UUID,
     if_none_match: str | None,
     deadline: float,
+    recheck: Recheck,
 ) -> ProjectResult:
     """Without a change listener: re-read the project once a second."""
     result = await get_project(session, principal, project_id)
@@ -127,5 +145,6 @@ async def _poll(
         await session.commit()  # hand the connection back while we wait
         session.expunge_all()
         await asyncio.sleep(min(_RECHECK_S, max(0.0, deadline - time.monotonic())))
+        await recheck()
         result = await get_project(session, principal, project_id)
     return result

@@ -10,7 +10,9 @@ token      ``user``, ``service``   ``user``: own; ``service``: all
 operate    ``ops``                 (the fleet: budget, queues)
 =========  ======================  ==========================
 
-A project another owner has is answered 404, never 403, so its existence is not revealed.
+A ``service`` token limited to owners (``provisioner tokens create --owner O``) sees,
+and mints tokens for, only those owners' projects. A project the caller may not see
+is answered 404, never 403, so its existence is not revealed.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.auth.models import TokenRole
 from shared.errors import RequestRejected
 from shared.projects.models import Project
 
 __all__ = [
+    "PRINCIPAL_RECHECK_S",
     "PRINCIPAL_TTL_S",
     "UNKNOWN_TTL_S",
     "Action",
@@ -38,7 +42,12 @@ __all__ = [
 PRINCIPAL_TTL_S = 5.0
 """How long a token, once looked up, is trusted without asking the database again
 (so a revoked token works for at most this long). Agents long-poll in a loop:
-without this, each poll would cost a query."""
+without this, each poll would cost a query. A cached entry never outlives the
+token's ``expires_at``."""
+
+PRINCIPAL_RECHECK_S = PRINCIPAL_TTL_S / 2
+"""A long poll re-checks its caller this often, trusting only a lookup at most this
+old: a token revoked while its poll waits ends the poll within :data:`PRINCIPAL_TTL_S`."""
 
 UNKNOWN_TTL_S = 5.0
 """How long a refused token is refused without asking the database again (so a token
@@ -66,19 +75,29 @@ _ALLOWED: dict[Action, frozenset[TokenRole]] = {
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a token's ``role`` and ``subject`` (the owner name of what they create)."""
+    """The caller: a token's ``role`` and ``subject`` (the owner name of what they create).
+
+    ``owners``: the owners a ``service`` token is limited to (``None``: every owner).
+    """
 
     role: TokenRole
     subject: str
+    owners: frozenset[str] | None = None
 
     @property
     def sees_all(self) -> bool:
         """Whether this caller sees every owner's projects."""
-        return self.role in (TokenRole.OPS, TokenRole.SERVICE)
+        if self.role == TokenRole.SERVICE:
+            return self.owners is None
+        return self.role == TokenRole.OPS
 
-    def owner_filter(self) -> str | None:
-        """The owner a listing is limited to, or None for all owners."""
-        return None if self.sees_all else self.subject
+    def owner_filter(self) -> tuple[str, ...] | None:
+        """The owners a listing is limited to, or None for all owners."""
+        if self.sees_all:
+            return None
+        if self.role == TokenRole.SERVICE and self.owners is not None:
+            return tuple(sorted(self.owners))
+        return (self.subject,)
 
     def can_see(self, project: Project) -> bool:
         """Whether ``project`` exists as far as this caller is concerned."""
@@ -86,11 +105,19 @@ class Principal:
 
     def can_see_owned_by(self, owner: str) -> bool:
         """Whether a project of ``owner`` exists as far as this caller is concerned."""
-        return self.sees_all or owner == self.subject
+        if self.sees_all:
+            return True
+        if self.role == TokenRole.SERVICE:
+            return self.owners is not None and owner in self.owners
+        return owner == self.subject
 
 
 class PrincipalCache:
-    """Recently seen tokens (by hash) and who they are, for :data:`PRINCIPAL_TTL_S`."""
+    """Recently seen tokens (by hash) and who they are, for :data:`PRINCIPAL_TTL_S`.
+
+    ``clock`` measures the TTL; ``wall_clock`` (epoch seconds) is compared with a
+    token's ``expires_at``, which an entry never outlives.
+    """
 
     def __init__(
         self,
@@ -98,27 +125,43 @@ class PrincipalCache:
         ttl_s: float = PRINCIPAL_TTL_S,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._ttl = ttl_s
         self._max = max_entries
         self._clock = clock
-        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._wall = wall_clock
+        self._entries: dict[str, tuple[float, float, Principal]] = {}
+        """token hash → (trusted until, looked up at, principal), in ``clock`` time."""
 
-    def get(self, token_hash: str) -> Principal | None:
-        """The principal behind ``token_hash`` if it was looked up recently."""
+    def get(self, token_hash: str, *, max_age_s: float | None = None) -> Principal | None:
+        """The principal behind ``token_hash`` if it was looked up recently
+        (at most ``max_age_s`` ago, when given)."""
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
-        if entry[0] <= self._clock():
+        now = self._clock()
+        if entry[0] <= now:
             del self._entries[token_hash]
             return None
-        return entry[1]
+        if max_age_s is not None and now - entry[1] > max_age_s:
+            return None
+        return entry[2]
 
-    def put(self, token_hash: str, principal: Principal) -> None:
-        """Remember a successful lookup."""
+    def put(
+        self, token_hash: str, principal: Principal, *, expires_at: datetime | None = None
+    ) -> None:
+        """Remember a successful lookup, until the TTL ends or the token expires."""
         if len(self._entries) >= self._max:
             self._entries.clear()
-        self._entries[token_hash] = (self._clock() + self._ttl, principal)
+        now = self._clock()
+        ttl = self._ttl
+        if expires_at is not None:
+            ttl = min(ttl, expires_at.timestamp() - self._wall())
+        if ttl <= 0:
+            self._entries.pop(token_hash, None)
+            return
+        self._entries[token_hash] = (now + ttl, now, principal)
 
 
 class UnknownTokens:

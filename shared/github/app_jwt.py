@@ -35,6 +35,11 @@ class AppJWT:
         self._token = ""
         self._expires = 0.0
 
+    def refresh(self) -> str:
+        """A newly signed JWT (GitHub rejected the one in use)."""
+        self._expires = 0.0
+        return self()
+
     def __call__(self) -> str:
         now = self._clock()
         if now >= self._expires - _REUSE_MARGIN_S:

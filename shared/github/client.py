@@ -3,7 +3,10 @@
 Every method raises a :mod:`shared.github.errors` error on failure. Requests go
 through :class:`~shared.github.transport.Transport` (the budget gate and quick
 retries of 5xx answers and broken connections); beyond that, nothing here
-retries except a single re-mint when GitHub rejects a cached token (401): the
+retries except to recover credentials, once each: a rejected App JWT (401) is
+signed again; a rejected cached token (401) is minted again; an installation
+GitHub no longer knows (the token mint answering 404/401, or a fresh token
+answering 401: the App was reinstalled, with a new id) is found again. The
 caller decides how to back off from what is still transient.
 """
 
@@ -28,6 +31,7 @@ from shared.github.errors import (
     GitHubConfigError,
     GitHubTransportError,
     NotFound,
+    Unauthorized,
     ValidationFailed,
     error_from_response,
 )
@@ -121,6 +125,9 @@ class GitHubClient:
         send = partial(self._transport.send, method, url, json=json, params=params)
         if auth == "app":  # App-level calls create no repository content
             response = await send(bearer=self._jwt(), app_level=True)
+            if response.status_code == 401:
+                _log.info("github.jwt_rejected", method=method, path=response.request.url.path)
+                response = await send(bearer=self._jwt.refresh(), app_level=True)
         elif token is not None:
             response = await send(bearer=token)
         else:
@@ -129,7 +136,12 @@ class GitHubClient:
             if response.status_code == 401:
                 _log.info("github.token_rejected", method=method, path=response.request.url.path)
                 self._tokens.invalidate(cached)
-                response = await send(bearer=(await self._tokens.get()).token)
+                fresh = await self._tokens.get()
+                response = await send(bearer=fresh.token)
+                if response.status_code == 401:  # even a fresh token: a new installation?
+                    await self._forget_installation(None)
+                    self._tokens.invalidate(fresh)
+                    response = await send(bearer=(await self._tokens.get()).token)
         if response.status_code >= 400:
             error = error_from_response(response, now=self._clock())
             error.after_retries = response.extensions.get(TRIES, 1) > 1
@@ -163,6 +175,15 @@ class GitHubClient:
                     org=self._installation.account_login,
                 )
             return self._installation
+
+    async def _forget_installation(self, stale: Installation | None) -> None:
+        """Find the installation again on next use (only if it is still ``stale``, when
+        given): the App may have been reinstalled, under a new id."""
+        async with self._installation_lock:
+            if self._installation is not None and (stale is None or self._installation is stale):
+                _log.warning("github.installation_lost", installation_id=self._installation.id)
+                self._installation = None
+                self._tokens.invalidate()
 
     async def _find_installation(self) -> Installation:
         org = self._config.org
@@ -203,20 +224,22 @@ class GitHubClient:
         self,
         *,
         repositories: Sequence[str] | None = None,
+        repository_ids: Sequence[int] | None = None,
         permissions: Mapping[str, str] | None = None,
     ) -> InstallationToken:
         installation = await self.installation()
         body: dict[str, Any] = {}
         if repositories is not None:
             body["repositories"] = list(repositories)
+        if repository_ids is not None:
+            body["repository_ids"] = [int(i) for i in repository_ids]
         if permissions is not None:
             body["permissions"] = dict(permissions)
-        response = await self.request(
-            "POST",
-            f"/app/installations/{installation.id}/access_tokens",
-            auth="app",
-            json=body or None,
-        )
+        try:
+            response = await self._post_access_token(installation, body)
+        except (NotFound, Unauthorized):
+            await self._forget_installation(installation)
+            response = await self._post_access_token(await self.installation(), body)
         data = self._json(response)
         repos = data.get("repositories")
         return InstallationToken(
@@ -224,6 +247,16 @@ class GitHubClient:
             expires_at=datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00")),
             permissions=dict(data.get("permissions") or {}),
             repositories=tuple(str(r["name"]) for r in repos) if repos is not None else None,
+        )
+
+    async def _post_access_token(
+        self, installation: Installation, body: Mapping[str, Any]
+    ) -> httpx.Response:
+        return await self.request(
+            "POST",
+            f"/app/installations/{installation.id}/access_tokens",
+            auth="app",
+            json=body or None,
         )
 
     async def _mint_cached_token(self) -> InstallationToken:
@@ -238,11 +271,18 @@ class GitHubClient:
     async def mint_token(
         self,
         *,
-        repositories: Sequence[str],
+        repositories: Sequence[str] | None = None,
+        repository_ids: Sequence[int] | None = None,
         permissions: Mapping[str, str],
     ) -> InstallationToken:
-        """A fresh token narrowed to ``repositories`` and ``permissions``; never cached."""
-        return await self._mint(repositories=repositories, permissions=permissions)
+        """A fresh token narrowed to ``repository_ids`` (GitHub's ids: a renamed or
+        re-created repository of the same name is not reached) or ``repositories``
+        (names), and to ``permissions``; never cached."""
+        if not repositories and not repository_ids:
+            raise ValueError("name the repositories the token is narrowed to")
+        return await self._mint(
+            repositories=repositories, repository_ids=repository_ids, permissions=permissions
+        )
 
     # -- repositories ------------------------------------------------------------------------
 

@@ -36,10 +36,11 @@ class RepoTokenMinter:
         self.github = github
         self.permissions = dict(permissions)
 
-    async def mint(self, repository_name: str) -> InstallationToken:
-        """A token for ``repository_name`` (in the App's organization) only."""
+    async def mint(self, repository_id: int) -> InstallationToken:
+        """A token for the repository GitHub numbers ``repository_id`` only (by id, not
+        name: a repository renamed or re-created under the name is not reached)."""
         return await self.github.mint_token(
-            repositories=[repository_name], permissions=self.permissions
+            repository_ids=[repository_id], permissions=self.permissions
         )
 
 
@@ -66,16 +67,19 @@ async def mint_repo_token(
             "repo_failed",
             f"the project failed: {project.last_error_code}: {project.last_error_message}",
         )
-    if project.status != ProjectStatus.READY or not project.repo_full_name:
+    if (
+        project.status != ProjectStatus.READY
+        or not project.repo_full_name
+        or project.repo_github_id is None
+    ):
         raise RequestRejected(409, "not_ready", f"the project is {project.status}, not ready yet")
     if minter is None:
         raise RequestRejected(
             503, "github_not_configured", "no GitHub App is configured on this API"
         )
     await admission.admit_mint(limiter, limits, project.id)
-    repository_name = project.repo_full_name.split("/", 1)[1]
     try:
-        token = await minter.mint(repository_name)
+        token = await minter.mint(project.repo_github_id)
     except GitHubError as exc:
         _log.warning("repo_token.failed", code=exc.code, error=exc.message)
         headers = {"Retry-After": str(int(exc.retry_after or 5))} if exc.transient else None

@@ -7,7 +7,7 @@ the caller owns the transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -118,15 +118,23 @@ async def insert_project(
 async def list_projects(
     session: AsyncSession,
     *,
-    owner: str | None,
+    owner: str | None = None,
+    owners: Collection[str] | None = None,
     status: str | None,
     limit: int,
     after: Cursor | None,
 ) -> ProjectPage:
-    """Projects newest first, optionally of one owner and/or status, after a cursor."""
+    """Projects newest first, optionally of one owner (or of ``owners``) and/or status,
+    after a cursor."""
     stmt = select(Project)
     if owner is not None:
         stmt = stmt.where(Project.owner == owner)
+    if owners is not None:
+        chosen = sorted(owners)
+        if len(chosen) == 1:
+            stmt = stmt.where(Project.owner == chosen[0])
+        else:
+            stmt = stmt.where(Project.owner.in_(chosen))
     if status is not None:
         stmt = stmt.where(Project.status == status)
     if after is not None:

@@ -194,7 +194,7 @@ async def list_projects(
     after = decode_project_cursor(cursor) if cursor else None
     page = await repository.list_projects(
         session,
-        owner=principal.owner_filter(),
+        owners=principal.owner_filter(),
         status=str(status) if status else None,
         limit=limit,
         after=after,

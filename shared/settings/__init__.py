@@ -39,6 +39,7 @@ from shared.settings.base import ASYNC_SCHEME, normalize_database_url, section
 from shared.settings.github import GitHubSettings
 
 __all__ = [
+    "AGENT_PERMISSIONS_ALLOWED",
     "DEFAULT_AGENT_PERMISSIONS",
     "AgentSettings",
     "ApiSettings",
@@ -218,6 +219,22 @@ class WorkerSettings(BaseSettings):
     )
 
 
+AGENT_PERMISSIONS_ALLOWED = frozenset(
+    {
+        "contents",
+        "pull_requests",
+        "issues",
+        "metadata",
+        "actions",
+        "checks",
+        "statuses",
+        "workflows",
+    }
+)
+"""What an agent's repository token may be granted: repository work, nothing
+administrative (no administration, secrets, members, organization settings...)."""
+
+
 class AgentSettings(BaseSettings):
     """What an agent's repository token may do: ``AGENT_TOKEN_PERMISSIONS`` (JSON)."""
 
@@ -231,6 +248,13 @@ class AgentSettings(BaseSettings):
         bad = {k: v for k, v in value.items() if v not in ("read", "write", "admin")}
         if bad or not value:
             raise ValueError(f"permissions must map names to read/write/admin: {json.dumps(bad)}")
+        refused = {k: v for k, v in value.items() if k not in AGENT_PERMISSIONS_ALLOWED}
+        if refused:
+            allowed = ", ".join(sorted(AGENT_PERMISSIONS_ALLOWED))
+            raise ValueError(
+                f"agents' tokens may not have {json.dumps(refused)}: only {allowed} "
+                "(nothing administrative)"
+            )
         return value
 
 

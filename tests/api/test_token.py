@@ -46,11 +46,13 @@ async def _ready(
     sandbox: GitHubSandbox | None = None,
 ) -> uuid.UUID:
     """A project marked ready with ``FakeRepo`` (created in ``sandbox`` when given)."""
+    repo = FakeRepo()
     if sandbox is not None:
-        sandbox.add_repository(ORG, FakeRepo.full_name.split("/")[1])
+        made = sandbox.add_repository(ORG, FakeRepo.full_name.split("/")[1])
+        repo = FakeRepo(id=made.id)
     created = await client.post("/api/projects/", json=body(), headers=bearer(tokens.alice))
     project_id = uuid.UUID(created.json()["id"])
-    await make_ready(sessionmaker, project_id, FakeRepo())
+    await make_ready(sessionmaker, project_id, repo)
     return project_id
 
 
@@ -117,3 +119,42 @@ async def test_not_ready_is_409_with_the_status(
         "error": "not_ready",
         "detail": "the project is pending_repo, not ready yet",
     }
+
+
+async def test_mint_request_names_the_repository_by_its_id(
+    minting_client: httpx.AsyncClient,
+    api_tokens: ApiTokens,
+    db_sessionmaker: async_sessionmaker[AsyncSession],
+    github_sandbox: GitHubSandbox,
+) -> None:
+    project_id = await _ready(minting_client, api_tokens, db_sessionmaker, github_sandbox)
+    repo_id = next(r.id for r in github_sandbox.repositories if r.name == "demo")
+    answer = await minting_client.post(
+        f"/api/projects/{project_id}/token", headers=bearer(api_tokens.service)
+    )
+    assert answer.status_code == 201, answer.text
+    mints = [
+        r
+        for r in github_sandbox.requests
+        if r.method == "POST" and r.path.endswith("/access_tokens")
+    ]
+    assert mints[-1].json["repository_ids"] == [repo_id]
+    assert "repositories" not in mints[-1].json
+
+
+async def test_a_repository_recreated_under_the_name_is_not_reached(
+    minting_client: httpx.AsyncClient,
+    api_tokens: ApiTokens,
+    db_sessionmaker: async_sessionmaker[AsyncSession],
+    github_sandbox: GitHubSandbox,
+) -> None:
+    github_sandbox.add_repository(ORG, "demo")  # same name, another id than the project's
+    created = await minting_client.post(
+        "/api/projects/", json=body(), headers=bearer(api_tokens.alice)
+    )
+    project_id = uuid.UUID(created.json()["id"])
+    await make_ready(db_sessionmaker, project_id, FakeRepo())
+    answer = await minting_client.post(
+        f"/api/projects/{project_id}/token", headers=bearer(api_tokens.alice)
+    )
+    assert answer.status_code == 502, answer.text

@@ -74,3 +74,45 @@ def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     result = runner.invoke(app, ["tokens", "create", "--role", "ops", "--subject", "a"])
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("provisioner: cannot connect")
+
+
+def test_tokens_list_and_revoke_show_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    with temporary_database() as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        assert runner.invoke(app, ["migrate"]).exit_code == 0
+        created = runner.invoke(
+            app,
+            ["tokens", "create", "--role", "service", "--subject", "agent",
+             "--expires-in", "90d", "--owner", "alice", "--owner", "bob"],
+        )  # fmt: skip
+        assert created.exit_code == 0, created.output
+        token = created.stdout.strip()
+        listed = runner.invoke(app, ["tokens", "list"])
+        assert listed.exit_code == 0, listed.output
+        assert token not in listed.stdout and hash_api_token(token) not in listed.stdout
+        row = listed.stdout.strip().splitlines()[1]
+        assert "service" in row and "agent" in row and "alice,bob" in row
+        token_id = row.split()[0]
+        revoked = runner.invoke(app, ["tokens", "revoke", token_id])
+        assert revoked.exit_code == 0, revoked.output
+        assert (
+            runner.invoke(app, ["tokens", "list"]).stdout.strip().splitlines()[1].split()[-1] != "-"
+        )
+        unknown = runner.invoke(app, ["tokens", "revoke", "00000000-0000-0000-0000-000000000000"])
+        assert unknown.exit_code == 1
+        assert len(unknown.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--expires-in", "90 days"], "--expires-in"),
+        (["--expires-in", "0d"], "--expires-in"),
+        (["--owner", "alice"], "--owner limits service tokens only"),
+    ],
+)
+def test_tokens_create_bad_lifetime_or_owner_is_one_line(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["tokens", "create", "--role", "user", "--subject", "a", *args])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr

@@ -307,3 +307,36 @@ async def test_secondary_limit_is_rate_limited(
     assert caught.value.retry_after is not None
     assert caught.value.retry_after > 0
     assert github_sandbox.repository(ORG, "c") is None
+
+
+async def test_rejected_jwt_is_signed_again_once(
+    github: GitHubClient, github_sandbox: GitHubSandbox
+) -> None:
+    github_sandbox.fail_next("GET", r"^/app$", status=401, body={"message": "Bad JWT"})
+    await github.check_credentials()
+    assert github_sandbox.count("GET", r"^/app$") == 2
+
+
+async def test_reinstalled_app_is_found_again_when_the_mint_answers_404(
+    github: GitHubClient, github_sandbox: GitHubSandbox
+) -> None:
+    first = (await github.installation()).id
+    github_sandbox.remove_installation(first)
+    again = github_sandbox.add_installation(ORG)
+    repo = await github.create_org_repository(ORG, "after-reinstall")
+    assert repo.name == "after-reinstall"
+    assert (await github.installation()).id == again != first
+
+
+async def test_fresh_token_rejected_finds_the_installation_again(
+    github: GitHubClient, github_sandbox: GitHubSandbox
+) -> None:
+    await github.create_org_repository(ORG, "one")
+    first = (await github.installation()).id
+    github_sandbox.remove_installation(first)  # its tokens answer 401 from now on
+    again = github_sandbox.add_installation(ORG)
+    github_sandbox.fail_next("GET", r"^/repos/acme/one$", status=401, times=2,
+                             body={"message": "Bad credentials"})  # fmt: skip
+    repo = await github.get_repository(ORG, "one")
+    assert repo.name == "one"
+    assert (await github.installation()).id == again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,36 @@ def test_the_budget_is_one_per_app_and_github() -> None:
     other_app = budget_config(GitHubSettings(app_id="43"))
     assert len({github.key_prefix, enterprise.key_prefix, other_app.key_prefix}) == 3
     assert github.key_prefix == budget_config(GitHubSettings(app_id="42")).key_prefix
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"administration": "write"}',
+        '{"contents": "write", "secrets": "write"}',
+        '{"members": "read"}',
+    ],
+)
+def test_agent_permissions_outside_the_allow_list_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("AGENT_TOKEN_PERMISSIONS", value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("AGENT_TOKEN_PERMISSIONS: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_agent_permissions_on_the_allow_list_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    allowed = {
+        "contents": "write",
+        "pull_requests": "write",
+        "issues": "write",
+        "metadata": "read",
+        "actions": "read",
+        "checks": "write",
+        "statuses": "write",
+        "workflows": "write",
+    }
+    monkeypatch.setenv("AGENT_TOKEN_PERMISSIONS", json.dumps(allowed))
+    assert load_settings().agents.permissions == allowed
