@@ -124,12 +124,12 @@ async def test_token_mints_per_project_are_capped(
     github: GitHubClient,
     github_sandbox: GitHubSandbox,
 ) -> None:
-    github_sandbox.add_repository(ORG, FakeRepo.full_name.split("/")[1])
+    made = github_sandbox.add_repository(ORG, FakeRepo.full_name.split("/")[1])
     minter = RepoTokenMinter(github, DEFAULT_AGENT_PERMISSIONS)
     limits = AbuseLimits(token_mints_per_project_per_minute=2)
     async with serve(limits, tokens=minter) as (http, _):
         project_id = (await _create(http, api_tokens.alice)).json()["id"]
-        await make_ready(db_sessionmaker, uuid.UUID(project_id), FakeRepo())
+        await make_ready(db_sessionmaker, uuid.UUID(project_id), FakeRepo(id=made.id))
         url = f"/api/projects/{project_id}/token"
         answers = [await http.post(url, headers=bearer(api_tokens.alice)) for _ in range(3)]
         by_service = await http.post(url, headers=bearer(api_tokens.service))
