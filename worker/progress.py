@@ -6,9 +6,13 @@ attempt stopped.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.engine import session_scope
@@ -19,9 +23,18 @@ from shared.provisioning.values import EnsuredRepository, Progress
 
 __all__ = ["DatabaseProgress", "saved_progress"]
 
+_log = structlog.get_logger(__name__)
+
 
 class DatabaseProgress:
-    """Saves each step's outcome for ``project_id``'s ``generation`` as it happens."""
+    """Saves each step's outcome for ``project_id``'s ``generation`` as it happens.
+
+    Each write is a short transaction of its own, started at once and run in order
+    in the background, so it overlaps the next GitHub request instead of delaying
+    it; :meth:`drain` waits for them all (a crash before a write lands only means
+    that step is redone, as a crash just before it would). A failed write fails
+    every later one and surfaces in :meth:`drain`.
+    """
 
     def __init__(
         self,
@@ -32,15 +45,39 @@ class DatabaseProgress:
         self._sessionmaker = sessionmaker
         self._project_id = project_id
         self._generation = generation
+        self._last: asyncio.Task[None] | None = None
+
+    def _save(self, write: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        before = self._last
+
+        async def run() -> None:
+            if before is not None:
+                await before
+            async with session_scope(self._sessionmaker) as session:
+                await write(session)
+
+        self._last = asyncio.create_task(run())
+
+    async def drain(self) -> None:
+        """Wait until every outcome reported so far is committed (raises if one failed)."""
+        if self._last is not None:
+            await self._last
+
+    async def settle(self) -> None:
+        """Like :meth:`drain`, but a failed write is only logged: its step is redone later."""
+        try:
+            await self.drain()
+        except Exception as exc:
+            _log.warning("job.progress_not_saved", error=f"{type(exc).__name__}: {exc}")
 
     async def repository_ensured(self, repo: EnsuredRepository) -> None:
         """Save the repository's identity and whether we created it."""
         found = repo.repository
-        async with session_scope(self._sessionmaker) as session:
-            await progress.record_repository(
-                session,
-                self._project_id,
-                self._generation,
+        self._save(
+            partial(
+                progress.record_repository,
+                project_id=self._project_id,
+                generation=self._generation,
                 github_id=found.id,
                 owner=found.owner,
                 full_name=found.full_name,
@@ -49,32 +86,46 @@ class DatabaseProgress:
                 default_branch=found.default_branch,
                 created=repo.created,
             )
+        )
 
     async def create_unanswered(self, sent_at: datetime) -> None:
         """Remember when a create request went out unanswered."""
-        async with session_scope(self._sessionmaker) as session:
-            await progress.record_create_unanswered(
-                session, self._project_id, self._generation, sent_at=sent_at
+        self._save(
+            partial(
+                progress.record_create_unanswered,
+                project_id=self._project_id,
+                generation=self._generation,
+                sent_at=sent_at,
             )
+        )
 
     async def project_file_committed(self, sha: str, digest: str) -> None:
         """Save the committed ``.project.yaml``'s blob sha and digest."""
-        async with session_scope(self._sessionmaker) as session:
-            await progress.record_project_file(
-                session, self._project_id, self._generation, sha=sha, digest=digest
+        self._save(
+            partial(
+                progress.record_project_file,
+                project_id=self._project_id,
+                generation=self._generation,
+                sha=sha,
+                digest=digest,
             )
+        )
 
     async def actions_key_fetched(self, key: ActionsPublicKey) -> None:
         """Save the repository's public secrets key."""
-        async with session_scope(self._sessionmaker) as session:
-            await progress.record_actions_key(
-                session, self._project_id, self._generation, key_id=key.key_id, key=key.key
+        self._save(
+            partial(
+                progress.record_actions_key,
+                project_id=self._project_id,
+                generation=self._generation,
+                key_id=key.key_id,
+                key=key.key,
             )
+        )
 
     async def secret_set(self, name: str) -> None:
         """Mark the secret set and wipe its value."""
-        async with session_scope(self._sessionmaker) as session:
-            await progress.record_secret_set(session, self._project_id, name)
+        self._save(partial(progress.record_secret_set, project_id=self._project_id, name=name))
 
 
 def saved_progress(project: Project, unanswered_creates: tuple[datetime, ...] = ()) -> Progress:

@@ -119,13 +119,19 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
         _log.info(
             "job.attempt_started", secrets=len(secrets), resumed=progress.repository is not None
         )
-        result = await state.provisioner.provision(
-            spec,
-            secrets,
-            progress=progress,
-            sink=DatabaseProgress(state.sessionmaker, project_id, project.generation),
-            deadline=started + state.config.job_timeout_s * JOB_TIME_SHARE,
-        )
+        sink = DatabaseProgress(state.sessionmaker, project_id, project.generation)
+        try:
+            result = await state.provisioner.provision(
+                spec,
+                secrets,
+                progress=progress,
+                sink=sink,
+                deadline=started + state.config.job_timeout_s * JOB_TIME_SHARE,
+            )
+        except BaseException:
+            await sink.settle()  # what was done is saved before the failure is handled
+            raise
+        await sink.drain()
     except Exception as exc:  # every failure is classified; a bug must not leave it hanging
         failure = classify(exc)
         if failure.code == InternalError.code:
