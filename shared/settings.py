@@ -230,13 +230,18 @@ class SecretsSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """The REST API's process: ``API_HOST``, ``API_PORT``, ``API_WORKERS``."""
+    """The REST API's process: ``API_HOST``, ``API_PORT``, ``API_WORKERS``; its body limit."""
 
     model_config = _section("API_")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, description="Processes (one per core).")
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Request bodies over this are refused (413) while they are read.",
+    )
 
 
 class WorkerSettings(BaseSettings):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
+from api.body_checks import CheckedJsonRoute
 from api.conditional import if_none_match_matches
 from api.deps import (
     CipherDep,
@@ -24,7 +25,7 @@ from shared.projects.schemas import EventPage, ProjectCreate, ProjectOut, Projec
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/projects", tags=["projects"])
+router = APIRouter(prefix="/api/projects", tags=["projects"], route_class=CheckedJsonRoute)
 
 _READ_ERRORS = error_responses(401, 403, 404, 422, 500)
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
