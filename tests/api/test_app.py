@@ -122,14 +122,16 @@ async def test_unknown_route_and_wrong_method_use_the_error_shape(
 def test_openapi_lists_every_error_status_with_the_error_schema() -> None:
     schema = create_app(_unused_resources).openapi()
     expected = {
-        ("post", "/api/projects/"): {"202", "400", "401", "403", "409", "415", "422", "500"},
-        ("get", "/api/projects"): {"200", "401", "403", "422", "500"},
-        ("get", "/api/projects/{project_id}"): {"200", "304", "401", "403", "404", "422", "500"},
-        ("get", "/api/projects/{project_id}/events"): {"200", "401", "403", "404", "422", "500"},
-        ("post", "/api/projects/{project_id}/retry"): {"202", "401", "403", "404", "409", "422",
+        ("post", "/api/projects/"): {"202", "400", "401", "403", "409", "413", "415", "422", "500"},
+        ("get", "/api/projects"): {"200", "400", "401", "403", "422", "500"},
+        ("get", "/api/projects/{project_id}"): {"200", "304", "400", "401", "403", "404", "422",
+                                                 "500"},
+        ("get", "/api/projects/{project_id}/events"): {"200", "400", "401", "403", "404", "422",
                                                         "500"},
-        ("post", "/api/projects/{project_id}/token"): {"201", "401", "403", "404", "409", "422",
-                                                        "500", "502", "503"},
+        ("post", "/api/projects/{project_id}/retry"): {"202", "400", "401", "403", "404", "409",
+                                                        "422", "500"},
+        ("post", "/api/projects/{project_id}/token"): {"201", "400", "401", "403", "404", "409",
+                                                        "422", "500", "502", "503"},
         ("get", "/api/budget"): {"200", "401", "403", "500", "503"},
         ("get", "/healthz"): {"200", "500"},
         ("get", "/readyz"): {"200", "500", "503"},
