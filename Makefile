@@ -19,7 +19,9 @@ UV_COMPILE  = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes \
               --python-version 3.11 --python-platform linux \
               --no-emit-package provisioner-client --custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: install lock test lint format typecheck check demo sandbox api worker migrate bench clean
+FUZZ_TIME ?= 120
+
+.PHONY: fuzz install lock test lint format typecheck check demo sandbox api worker migrate bench clean
 
 $(STAMP): $(INPUTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +46,9 @@ lock: ## re-resolve the lock files from pyproject.toml and client/pyproject.toml
 
 test: install ## run the whole test suite (needs PostgreSQL and Redis on 127.0.0.1)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+fuzz: install ## schemathesis on the API's OpenAPI against a real API process (FUZZ_TIME s)
+	$(PY) -m tests.fuzz --max-time $(FUZZ_TIME)
 
 lint: install
 	$(BIN)/ruff check .

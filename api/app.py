@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import budget, health, metrics
+from api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from api.deps import Resources
 from api.errors import install_error_handlers
 from api.projects import endpoints as projects
@@ -26,8 +27,15 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(open_resources: Callable[[], AbstractAsyncContextManager[Resources]]) -> FastAPI:
-    """The API app, serving with what ``open_resources()`` yields for the app's life."""
+def create_app(
+    open_resources: Callable[[], AbstractAsyncContextManager[Resources]],
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API app, serving with what ``open_resources()`` yields for the app's life.
+
+    Request bodies over ``max_body_bytes`` are refused (413) while they are read.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,6 +54,7 @@ def create_app(open_resources: Callable[[], AbstractAsyncContextManager[Resource
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)  # inside the next
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -3,8 +3,8 @@
 Every error answer is ``{"error": <machine code>, "detail": <sentence>, "field": <path>}``
 (``field`` only when one field is at fault): raised
 :class:`~shared.errors.RequestRejected`\\ s,
-FastAPI's validation errors (malformed JSON becomes 400), Starlette's
-``HTTPException`` (unknown route, wrong method) and unexpected exceptions
+FastAPI's validation errors (malformed JSON and bad query or path parameters become
+400), Starlette's ``HTTPException`` (unknown route, wrong method) and unexpected exceptions
 (500, no traceback in the body).
 """
 
@@ -29,6 +29,8 @@ __all__ = ["ErrorBody", "error_response", "error_responses", "install_error_hand
 _log = structlog.get_logger(__name__)
 
 _LOCATION_KINDS = frozenset({"body", "query", "path", "header", "cookie"})
+_PARAMETER_KINDS = frozenset({"query", "path"})
+"""A malformed query or path parameter is a bad request (400); a bad body or header, 422."""
 
 
 class ErrorBody(BaseModel):
@@ -99,11 +101,14 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     if first.get("type") == "json_invalid":
         reason = (first.get("ctx") or {}).get("error", "not valid JSON")
         return error_response(400, "malformed_json", f"the body is not valid JSON: {reason}")
-    field = _field_path(first.get("loc", ()))
+    loc = first.get("loc", ())
+    field = _field_path(loc)
     detail = _message(str(first.get("msg", "invalid value")))
     if len(errors) > 1:
         detail += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     # Never echo the input back: it may hold secret values.
+    if loc and loc[0] in _PARAMETER_KINDS:
+        return error_response(400, "invalid_parameter", detail, field)
     return error_response(422, "validation_error", detail, field)
 
 

@@ -145,6 +145,9 @@ class InternalError(ProvisioningError):
 API_ERROR_CODES: Mapping[str, str] = {
     "validation_error": "a field is malformed (422)",
     "malformed_json": "the body is not JSON (400)",
+    "body_too_large": "the body is larger than API_MAX_BODY_BYTES (413)",
+    "invalid_parameter": "a query or path parameter is malformed or out of range (400)",
+    "invalid_cursor": "the cursor is not one this API handed out (400)",
     "unsupported_media_type": "the body is not application/json (415)",
     "invalid_name": "the name gives no usable repository name (422)",
     "invalid_secret": "a secret breaks GitHub's rules (422)",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
+from api.body_checks import CheckedJsonRoute
 from api.conditional import if_none_match_matches
 from api.deps import (
     CipherDep,
@@ -25,9 +26,9 @@ from shared.projects.schemas import EventPage, ProjectCreate, ProjectOut, Projec
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/projects", tags=["projects"])
+router = APIRouter(prefix="/api/projects", tags=["projects"], route_class=CheckedJsonRoute)
 
-_READ_ERRORS = error_responses(401, 403, 404, 422, 500)
+_READ_ERRORS = error_responses(400, 401, 403, 404, 422, 500)
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not Modified: the `If-None-Match` ETag is current"}
 }
@@ -51,7 +52,7 @@ def _location(project_id: uuid.UUID) -> str:
     "/",
     status_code=202,
     response_model=ProjectOut,
-    responses=error_responses(400, 401, 403, 409, 415, 422, 429, 500),
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 500),
     summary="Create a project; its repository is made in the background",
 )
 async def create_project(
@@ -97,7 +98,7 @@ router.add_api_route(
 @router.get(
     "",
     response_model=ProjectPage,
-    responses=error_responses(401, 403, 422, 500),
+    responses=error_responses(400, 401, 403, 422, 500),
     summary="List projects, newest first",
 )
 async def list_projects(
@@ -189,7 +190,7 @@ async def list_project_events(
     "/{project_id}/token",
     status_code=201,
     response_model=RepoTokenOut,
-    responses=error_responses(401, 403, 404, 409, 422, 429, 500, 502, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 422, 429, 500, 502, 503),
     summary="A GitHub token for this project's repository only",
 )
 async def mint_repo_token(
@@ -216,7 +217,7 @@ async def mint_repo_token(
     "/{project_id}/retry",
     status_code=202,
     response_model=ProjectOut,
-    responses=error_responses(401, 403, 404, 409, 422, 500),
+    responses=error_responses(400, 401, 403, 404, 409, 422, 500),
     summary="Ops: provision a failed or stuck project again",
 )
 async def retry_project(

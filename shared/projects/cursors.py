@@ -1,6 +1,6 @@
 """Opaque pagination cursors: URL-safe base64 of a small JSON array.
 
-Clients must treat them as opaque; a cursor that does not decode is a 422 on ``cursor``.
+Clients must treat them as opaque; a cursor that does not decode is a 400 on ``cursor``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _encode(parts: list[Any]) -> str:
 
 def _invalid() -> RequestRejected:
     return RequestRejected(
-        422,
+        400,
         "invalid_cursor",
         "the cursor is not one this API handed out; start again without it",
         field="cursor",
@@ -58,7 +58,7 @@ def encode_project_cursor(after: Cursor) -> str:
 
 
 def decode_project_cursor(cursor: str) -> Cursor:
-    """``(created_at, id)`` from a projects cursor, or a 422 :class:`RequestRejected`."""
+    """``(created_at, id)`` from a projects cursor, or a 400 :class:`RequestRejected`."""
     parts = _decode(cursor, _PROJECTS)
     if len(parts) != 2 or not all(isinstance(part, str) for part in parts):
         raise _invalid()
@@ -79,8 +79,8 @@ def encode_event_cursor(after_id: int) -> str:
 
 
 def decode_event_cursor(cursor: str) -> int:
-    """The event id from an events cursor, or a 422 :class:`RequestRejected`."""
+    """The event id from an events cursor, or a 400 :class:`RequestRejected`."""
     parts = _decode(cursor, _EVENTS)
-    if len(parts) != 1 or type(parts[0]) is not int or parts[0] < 0:
+    if len(parts) != 1 or type(parts[0]) is not int or not 0 <= parts[0] < 2**63:
         raise _invalid()
     return int(parts[0])

@@ -148,13 +148,19 @@ class SecretsSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """The REST API's process and its abuse limits: ``API_*`` (a limit of 0 is unlimited)."""
+    """The REST API's process, its body limit and abuse limits: ``API_*`` (a limit of 0 is
+    unlimited)."""
 
     model_config = section("API_")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, description="Processes (one per core).")
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Request bodies over this are refused (413) while they are read.",
+    )
     creates_per_owner_per_minute: int = Field(
         default=DEFAULT_CREATES_PER_OWNER_PER_MINUTE,
         ge=0,

@@ -104,7 +104,7 @@ async def test_unknown_or_malformed_id(
 
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"
-    assert malformed.status_code == 422
+    assert malformed.status_code == 400
     assert malformed.json()["field"] == "project_id"
 
 
@@ -175,7 +175,10 @@ async def test_bad_listing_parameters_name_the_field(
 ) -> None:
     response = await api_client.get("/api/projects", params=params, headers=bearer(api_tokens.ops))
 
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "invalid_cursor" if field == "cursor" else "invalid_parameter"
+    )
     assert response.json()["field"] == field
 
 
@@ -205,4 +208,4 @@ async def test_events_tell_the_history_in_pages(
     assert "hidden-value" not in first.text + rest.text
 
     bad = await api_client.get(url, params={"cursor": "x"}, headers=bearer(api_tokens.alice))
-    assert (bad.status_code, bad.json()["field"]) == (422, "cursor")
+    assert (bad.status_code, bad.json()["field"]) == (400, "cursor")
