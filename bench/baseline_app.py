@@ -55,7 +55,7 @@ def create_app(settings: GitHubConfig) -> FastAPI:
             repo_name = repository_name(body.name)
         except InvalidRepositoryName as exc:
             return JSONResponse({"error": "invalid_name", "detail": str(exc)}, status_code=422)
-        secrets = dict(body.secrets or {})
+        secrets = {k: v.get_secret_value() for k, v in (body.secrets or {}).items()}
         problems = check_secrets(secrets)
         if problems:
             detail = problems[0].message

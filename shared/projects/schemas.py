@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from shared.projects.models import Project, ProjectEvent, ProjectStatus, SecretState
 
@@ -44,7 +44,7 @@ class ProjectCreate(BaseModel):
     config: dict[str, Any] | None = Field(
         default=None, description="Free-form settings written to `.project.yaml`."
     )
-    secrets: dict[str, str] | None = Field(
+    secrets: dict[str, SecretStr] | None = Field(
         default=None,
         description="Actions secrets, `{NAME: value}`; stored encrypted, never returned.",
     )

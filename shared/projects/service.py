@@ -128,7 +128,8 @@ async def create_project(
     """
     authorize(principal, Action.CREATE)
     repo_name = _repo_name(body.name)
-    config, secrets = _split_secrets(body.config or {}, body.secrets or {})
+    given = {name: value.get_secret_value() for name, value in (body.secrets or {}).items()}
+    config, secrets = _split_secrets(body.config or {}, given)
     _check_config(config)
     _check_secrets(secrets)
     idempotent = body.id is not None or idempotency_key is not None

@@ -73,3 +73,12 @@ def test_the_configured_processors_mask_github_errors_and_tracebacks(
     assert "debug.line" in text and "job.unexpected_error" in text and "Traceback" in text
     assert TOKEN not in text
     assert CANARY not in text
+
+
+def test_a_create_request_never_shows_its_secret_values() -> None:
+    from shared.projects.schemas import ProjectCreate
+
+    body = ProjectCreate(name="bot", secrets={"OPENAI_API_KEY": CANARY})
+    assert CANARY not in repr(body) and CANARY not in str(body)
+    assert body.secrets is not None
+    assert body.secrets["OPENAI_API_KEY"].get_secret_value() == CANARY
