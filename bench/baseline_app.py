@@ -23,6 +23,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 
 from shared.github.client import GitHubClient
 from shared.github.config import GitHubConfig
@@ -70,7 +71,9 @@ def create_app(settings: GitHubConfig) -> FastAPI:
             secret_names=sorted(secrets),
         )
         provisioner: Provisioner = request.app.state.provisioner
-        result = await provisioner.provision(spec, secrets)
+        result = await provisioner.provision(
+            spec, {name: SecretStr(value) for name, value in secrets.items()}
+        )
         return {
             "id": str(spec.id),
             "status": "ready",

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from uuid import uuid4
 
 import asyncpg
+from pydantic import SecretStr
 
 from bench.common import REDIS_URL, header, quiet_logs, table, wait_ready_in_db
 from cli.harness import Stack, plain_dsn, running_stack
@@ -99,7 +100,7 @@ async def _direct(stack: Stack, run_id: str) -> tuple[dict[int, list[int]], dict
                     secret_names=sorted(values),
                 )
                 sandbox.reset_requests()
-                await provisioner.provision(spec, values)
+                await provisioner.provision(spec, {k: SecretStr(v) for k, v in values.items()})
                 counts[n].append(sandbox.count())
                 shapes[n] = _shape(sandbox.requests)
     return counts, shapes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -42,6 +42,11 @@ def sandbox_url(github_sandbox: GitHubSandbox) -> Iterator[str]:
     """The sandbox's base URL on 127.0.0.1."""
     with serve_in_thread(github_sandbox) as url:
         yield url
+
+
+def hidden(values: Mapping[str, str]) -> dict[str, SecretStr]:
+    """Secret values as provisioning takes them."""
+    return {name: SecretStr(value) for name, value in values.items()}
 
 
 async def no_sleep(_seconds: float) -> None:

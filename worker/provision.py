@@ -22,6 +22,7 @@ from uuid import UUID
 
 import structlog
 from arq.worker import Retry
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.engine import session_scope
@@ -115,7 +116,7 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             )
             progress = saved_progress(project, creates)
             ciphertexts = await repository.pending_secret_values(session, project.id)
-        secrets = {name: state.cipher.decrypt(value) for name, value in ciphertexts.items()}
+        secrets = {n: SecretStr(state.cipher.decrypt(v)) for n, v in ciphertexts.items()}
         _log.info(
             "job.attempt_started", secrets=len(secrets), resumed=progress.repository is not None
         )

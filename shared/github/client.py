@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import httpx
 import structlog
+from pydantic import SecretStr
 
 from shared.github.app_jwt import AppJWT
 from shared.github.config import GitHubConfig
@@ -364,7 +365,7 @@ class GitHubClient:
         """Use ``key`` (read earlier, e.g. by another process) as the repository's secrets key."""
         self._public_keys[f"{owner}/{repo}".lower()] = key
 
-    async def set_actions_secret(self, owner: str, repo: str, name: str, value: str) -> None:
+    async def set_actions_secret(self, owner: str, repo: str, name: str, value: SecretStr) -> None:
         """Seal ``value`` with the repository's key and store it as secret ``name``.
 
         If GitHub refuses a value sealed with a cached key (422: the key may have
@@ -382,8 +383,9 @@ class GitHubClient:
             key = await self.get_actions_public_key(owner, repo, refresh=True)
             await self._put_sealed(url, key, value)
 
-    async def _put_sealed(self, url: str, key: ActionsPublicKey, value: str) -> None:
-        body = {"encrypted_value": seal_secret(key.key, value), "key_id": key.key_id}
+    async def _put_sealed(self, url: str, key: ActionsPublicKey, value: SecretStr) -> None:
+        sealed = seal_secret(key.key, value.get_secret_value())  # the only place it is read
+        body = {"encrypted_value": sealed, "key_id": key.key_id}
         await self.request("PUT", url, json=body)
 
     async def check_credentials(self) -> None:

@@ -25,6 +25,7 @@ from functools import partial
 from typing import TypeVar
 
 import structlog
+from pydantic import SecretStr
 
 from shared.github.client import GitHubClient
 from shared.github.errors import (
@@ -201,7 +202,7 @@ class Provisioner:
     async def ensure_secrets(
         self,
         repo: EnsuredRepository,
-        secrets: Mapping[str, str],
+        secrets: Mapping[str, SecretStr],
         *,
         sink: ProgressSink,
         key: ActionsPublicKey | None = None,
@@ -217,7 +218,7 @@ class Provisioner:
         Past ``deadline`` (``time.monotonic()``) the run stops with
         :class:`ContinueLater`: the job goes on in a fresh one.
         """
-        problems = check_secrets(secrets)
+        problems = check_secrets(_revealed(secrets))
         if problems:
             raise SecretsRejected(problems)
         outcomes: dict[str, SecretOutcome] = {}
@@ -276,7 +277,7 @@ class Provisioner:
     async def provision(
         self,
         spec: ProjectSpec,
-        secrets: Mapping[str, str],
+        secrets: Mapping[str, SecretStr],
         *,
         progress: Progress | None = None,
         sink: ProgressSink | None = None,
@@ -288,7 +289,7 @@ class Provisioner:
         ``secrets`` are the ones still to set. Secrets are checked before GitHub
         is asked anything.
         """
-        problems = check_secrets(secrets)
+        problems = check_secrets(_revealed(secrets))
         if problems:
             raise SecretsRejected(problems)
         progress = progress or Progress()
@@ -327,3 +328,8 @@ def _created_by_one_of(repository: Repository, creates: Sequence[datetime]) -> b
     if created is None or repository.size != 0:
         return False
     return any(t - CLAIM_CLOCK_SKEW <= created <= t + CREATE_WINDOW for t in creates)
+
+
+def _revealed(secrets: Mapping[str, SecretStr]) -> dict[str, str]:
+    """The values, for checking them against GitHub's rules (never logged or kept)."""
+    return {name: value.get_secret_value() for name, value in secrets.items()}

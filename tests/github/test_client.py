@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from sandbox import GitHubSandbox
 from shared.github import errors as e
@@ -155,9 +156,9 @@ async def test_secrets_are_sealed_and_key_is_cached(
     github: GitHubClient, github_sandbox: GitHubSandbox
 ) -> None:
     await github.create_org_repository(ORG, "sec")
-    await github.set_actions_secret(ORG, "sec", "API_KEY", "v1 ✓")
-    await github.set_actions_secret(ORG, "sec", "OTHER", "v2")
-    await github.set_actions_secret(ORG, "sec", "API_KEY", "v3")
+    await github.set_actions_secret(ORG, "sec", "API_KEY", SecretStr("v1 ✓"))
+    await github.set_actions_secret(ORG, "sec", "OTHER", SecretStr("v2"))
+    await github.set_actions_secret(ORG, "sec", "API_KEY", SecretStr("v3"))
     stored = github_sandbox.repository(ORG, "sec")
     assert stored is not None
     assert stored.secrets == {"API_KEY": "v3", "OTHER": "v2"}

@@ -25,7 +25,7 @@ from sandbox.models import RequestRecord
 from shared.github.client import GitHubClient
 from shared.provisioning.steps import Provisioner
 from shared.provisioning.values import ProjectSpec
-from tests.github_fixtures import ORG, Clock, github_config
+from tests.github_fixtures import ORG, Clock, github_config, hidden
 
 pytestmark = pytest.mark.integration
 
@@ -113,8 +113,8 @@ async def test_every_request_the_client_sends_conforms(
         description="every operation", secret_names=["A", "B"],
     )  # fmt: skip
     provisioner = Provisioner(github)
-    await provisioner.provision(spec, {"A": "1", "B": "2"})
-    await provisioner.provision(spec, {"A": "1"})  # adopt path: GET repo, GET file
+    await provisioner.provision(spec, hidden({"A": "1", "B": "2"}))
+    await provisioner.provision(spec, hidden({"A": "1"}))  # adopt path: GET repo, GET file
     changed = ProjectSpec(id=spec.id, display_name="Conformance", repo_name="conformance")
     await provisioner.provision(changed, {})  # update with sha
     await github.mint_token(repositories=["conformance"], permissions={"contents": "write"})

@@ -15,7 +15,7 @@ from shared.provisioning.errors import NameTakenByOther, SecretsIncomplete, Secr
 from shared.provisioning.project_file import PROJECT_FILE_PATH
 from shared.provisioning.steps import Provisioner
 from shared.provisioning.values import EnsuredRepository, Progress, ProjectSpec
-from tests.github_fixtures import ORG, Clock
+from tests.github_fixtures import ORG, Clock, hidden
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +69,7 @@ async def test_happy_path_costs_create_file_key_and_one_put_per_secret(
     await _warm_up(github)
     github_sandbox.reset_requests()
     spec = _spec()
-    result = await provisioner.provision(spec, SECRETS)
+    result = await provisioner.provision(spec, hidden(SECRETS))
     assert result.created and result.file_committed
     assert {n: o.state for n, o in result.secrets.items()} == {
         "API_KEY": "set",
@@ -103,8 +103,8 @@ async def test_rerun_after_success_changes_nothing(
     github_sandbox: GitHubSandbox, provisioner: Provisioner
 ) -> None:
     spec = _spec()
-    await provisioner.provision(spec, SECRETS)
-    again = await provisioner.provision(spec, SECRETS)
+    await provisioner.provision(spec, hidden(SECRETS))
+    again = await provisioner.provision(spec, hidden(SECRETS))
     assert not again.created and not again.file_committed
     repo = github_sandbox.repository(ORG, "testovyi-bot")
     assert repo is not None
@@ -151,13 +151,13 @@ async def test_rerun_after_failing_at_each_step_converges(
     kept = MemoryProgress()
     github_sandbox.fail_next(method, path, **fault)  # type: ignore[arg-type]
     with pytest.raises((e.GitHubError, SecretsIncomplete)) as caught:
-        await provisioner.provision(spec, SECRETS, sink=kept)
+        await provisioner.provision(spec, hidden(SECRETS), sink=kept)
     assert isinstance(caught.value, e.GitHubError | SecretsIncomplete)
     assert caught.value.transient
     if isinstance(caught.value, SecretsIncomplete):
         assert {o.state for o in caught.value.outcomes.values()} >= {"pending"}
     left = {name: value for name, value in SECRETS.items() if name not in kept.secrets}
-    await provisioner.provision(spec, left, progress=kept.progress(), sink=kept)
+    await provisioner.provision(spec, hidden(left), progress=kept.progress(), sink=kept)
     assert len(github_sandbox.repositories) == 1
     repo = github_sandbox.repository(ORG, "testovyi-bot")
     assert repo is not None
@@ -171,7 +171,7 @@ async def test_lost_create_answer_is_adopted(
 ) -> None:
     asked = Progress(unanswered_creates=(datetime.now(UTC),))
     github_sandbox.add_repository(ORG, "testovyi-bot")  # created, but the 201 never arrived
-    result = await provisioner.provision(_spec(), SECRETS, progress=asked)
+    result = await provisioner.provision(_spec(), hidden(SECRETS), progress=asked)
     assert not result.created and result.file_committed
     assert len(github_sandbox.repositories) == 1
 
@@ -234,7 +234,7 @@ async def test_foreign_repository_is_name_taken(
         ORG, "Testovyi-Bot", files={PROJECT_FILE_PATH: other.project_file().decode()}
     )
     with pytest.raises(NameTakenByOther) as caught:
-        await provisioner.provision(_spec(), SECRETS)
+        await provisioner.provision(_spec(), hidden(SECRETS))
     assert caught.value.claimed_by == str(other.id)
     assert not caught.value.transient
     assert caught.value.code == "repo_name_taken"
@@ -249,7 +249,7 @@ async def test_invalid_secrets_send_no_request(
     await _warm_up(github)
     github_sandbox.reset_requests()
     with pytest.raises(SecretsRejected) as caught:
-        await provisioner.provision(_spec(), {"GITHUB_TOKEN": "x", "OK": "y"})
+        await provisioner.provision(_spec(), hidden({"GITHUB_TOKEN": "x", "OK": "y"}))
     assert "GITHUB_TOKEN" in str(caught.value)
     assert github_sandbox.count() == 0
 
@@ -265,7 +265,7 @@ async def test_a_refused_secret_is_reported_not_swallowed(
         times=2,
     )
     with pytest.raises(SecretsIncomplete) as caught:
-        await provisioner.provision(_spec(), SECRETS)
+        await provisioner.provision(_spec(), hidden(SECRETS))
     outcomes = caught.value.outcomes
     assert outcomes["API_KEY"].state == "failed"
     assert outcomes["API_KEY"].code == "github_validation_failed"
@@ -281,7 +281,7 @@ async def test_post_creation_404s_are_waited_out(
     await _warm_up(github)
     github_sandbox.faults.post_create_404_s = 2.5
     github_sandbox.reset_requests()
-    result = await provisioner.provision(_spec(), SECRETS)
+    result = await provisioner.provision(_spec(), hidden(SECRETS))
     assert result.created
     assert sleeper.waits == [1, 2]
     repo = github_sandbox.repository(ORG, "testovyi-bot")
