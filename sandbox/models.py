@@ -165,7 +165,8 @@ class Ruleset:
 
 @dataclass
 class Environment:
-    """A deployment environment; ``reviewers`` as ``(type, id)`` pairs."""
+    """A deployment environment: a ``wait_timer`` in minutes (0-43,200), required
+    ``reviewers`` as ``(type, id)`` pairs, and the branches it deploys from."""
 
     id: int
     name: str

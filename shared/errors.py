@@ -96,7 +96,8 @@ class ConfigError(ProvisionerError):
 
 
 class SecretUndecryptable(ProvisionerError):
-    """A stored secret cannot be decrypted with any configured key."""
+    """A stored secret cannot be decrypted with any configured key: ``SECRETS_KEYS`` lost
+    the key it was encrypted with, or the data is damaged. Retrying cannot help."""
 
     code = "secret_undecryptable"
 
@@ -115,7 +116,8 @@ class ProvisioningError(ProvisionerError):
 
 
 class TriesExhausted(ProvisioningError):
-    """Transient failures went on for longer than the worker retries."""
+    """Transient failures went on for longer than ``WORKER_RETRY_FOR_S`` (budget waits not
+    counted); the message names the last one."""
 
     code = "tries_exhausted"
 

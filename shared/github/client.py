@@ -18,7 +18,6 @@ from base64 import b64encode
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
@@ -96,12 +95,7 @@ class GitHubClient:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
