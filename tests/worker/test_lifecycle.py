@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -305,3 +306,22 @@ async def test_a_retry_after_the_values_were_purged_fails_with_its_own_code(
     assert project.status == "repo_failed"
     assert project.last_error_code == "secrets_purged"
     assert "API_KEY" in (project.last_error_message or "")
+
+
+async def test_the_sweeper_leaves_a_project_that_finished_after_its_scan(
+    harness: WorkerHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project_id = await harness.create()
+    await harness.run()
+    assert (await harness.project(project_id)).status == "ready"
+    # The scan saw it unfinished a moment ago; by the time the row is locked it is ready.
+    raced = [(project_id, 1)]
+
+    async def scanned(*_args: object, **_kwargs: object) -> list[tuple[uuid.UUID, int]]:
+        return raced
+
+    monkeypatch.setattr(repository, "stale_unfinished", scanned)
+    await harness.queue.flushdb()
+    assert await sweep_unfinished({"state": harness.state, "redis": harness.queue}) == 0
+    assert "requeued_by_sweeper" not in await harness.events(project_id)
+    assert not await harness.state.fair.job_alive(f"provision:{project_id}:1")
