@@ -104,15 +104,20 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             if _retried_too_long(project, state.config.retry_for_s):
                 await _fail(session, project, _exhausted(project, state.config.retry_for_s))
                 return "failed"
-            purged = await repository.purged_secret_names(session, project.id)
-            if purged:
+            # Values are purged only from failed projects: a retried one runs in generation 2+.
+            if project.generation > 1 and (
+                purged := await repository.purged_secret_names(session, project.id)
+            ):
                 await _fail(session, project, SecretsPurged(purged).failure())
                 return "failed"
+            asked_before = project.create_requested_at is not None
             await lifecycle.note_create_requested(session, project)
             await session.flush()
             spec = await _spec_of(session, project)
-            creates = await progress_rows.unanswered_creates(
-                session, project.id, project.generation
+            creates = (  # none can exist before the project's first create request
+                await progress_rows.unanswered_creates(session, project.id, project.generation)
+                if asked_before
+                else ()
             )
             progress = saved_progress(project, creates)
             ciphertexts = await repository.pending_secret_values(session, project.id)

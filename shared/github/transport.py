@@ -115,6 +115,7 @@ class Transport:
         observe: RequestObserver | None = None,
     ) -> None:
         self.gate: RequestGate = gate or NoGate()
+        self._releases: set[asyncio.Future[None]] = set()
         self._observe = observe
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -133,8 +134,15 @@ class Transport:
         )
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Give back what is still held, then close the connection pool."""
+        if self._releases:
+            await asyncio.gather(*self._releases, return_exceptions=True)
         await self._http.aclose()
+
+    def _released(self, task: asyncio.Future[None]) -> None:
+        self._releases.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.warning("github.budget_release_failed", error=repr(task.exception()))
 
     async def send(
         self,
@@ -203,7 +211,13 @@ class Transport:
             headers = dict(response.headers) if response is not None and not app_level else None
             status = response.status_code if response is not None else None
             limited = is_rate_limited(response, now=time.time()) if response is not None else None
-            await asyncio.shield(self.gate.release(permit, headers, status, rate_limited=limited))
+            release = self.gate.release(permit, headers, status, rate_limited=limited)
+            if limited:  # the fleet must pause before anyone here sends again
+                await asyncio.shield(release)
+            else:  # off the request's path; aclose() waits for what is left
+                task = asyncio.ensure_future(release)
+                self._releases.add(task)
+                task.add_done_callback(self._released)
 
     async def _send_once(
         self,
