@@ -2,7 +2,7 @@
 
 The sandbox enforces 80 content-creating requests per minute and 500 per hour
 (sliding windows) and 100 in flight. 40 projects with 2 secrets each are
-created at once; the minimum is 4 writes each (create, ``.project.yaml``, two
+created at once by 4 owners; the minimum is 4 writes each (create, ``.project.yaml``, two
 secrets), 160 in all. Every setting is the default (80/min, 500/h, 10 in
 flight, the fleet budget in Redis). Use is measured per 60 s window from the
 first write; use of the limit is the shortest time any client could take for
@@ -55,7 +55,7 @@ async def run() -> None:
         sandbox = stack.sandbox
         enforce_github_limits(sandbox)
         names = [f"fleet {run_id} {n}" for n in range(PROJECTS)]
-        ids = await create_projects(stack, names, {"A_KEY": "a", "B_KEY": "b"})
+        ids = await create_projects(stack, names, {"A_KEY": "a", "B_KEY": "b"}, owners=4)
         took = await wait_all_ready(stack, ids, timeout_s=600)
         stats = sandbox.stats
     windows = _windows(stats.write_times)
