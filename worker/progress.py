@@ -88,16 +88,13 @@ class DatabaseProgress:
             )
         )
 
-    async def create_unanswered(self, sent_at: datetime) -> None:
-        """Remember when a create request went out unanswered."""
-        self._save(
-            partial(
-                progress.record_create_unanswered,
-                project_id=self._project_id,
-                generation=self._generation,
-                sent_at=sent_at,
+    async def create_sending(self, sent_at: datetime) -> None:
+        """Save, before the request goes out, when a create request is sent."""
+        await self.drain()
+        async with session_scope(self._sessionmaker) as session:
+            await progress.record_create_sent(
+                session, self._project_id, self._generation, sent_at=sent_at
             )
-        )
 
     async def project_file_committed(self, sha: str, digest: str) -> None:
         """Save the committed ``.project.yaml``'s blob sha and digest."""
@@ -128,7 +125,7 @@ class DatabaseProgress:
         self._save(partial(progress.record_secret_set, project_id=self._project_id, name=name))
 
 
-def saved_progress(project: Project, unanswered_creates: tuple[datetime, ...] = ()) -> Progress:
+def saved_progress(project: Project, sent_creates: tuple[datetime, ...] = ()) -> Progress:
     """What earlier attempts of the project's generation finished."""
     repo = None
     if project.repo_github_id is not None and project.repo_full_name and project.repo_owner:
@@ -155,5 +152,5 @@ def saved_progress(project: Project, unanswered_creates: tuple[datetime, ...] = 
         project_file_digest=project.project_file_digest,
         project_file_sha=project.project_file_sha,
         actions_key=key,
-        unanswered_creates=unanswered_creates,
+        sent_creates=sent_creates,
     )

@@ -115,7 +115,7 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             await session.flush()
             spec = await _spec_of(session, project)
             creates = (  # none can exist before the project's first create request
-                await progress_rows.unanswered_creates(session, project.id, project.generation)
+                await progress_rows.sent_creates(session, project.id, project.generation)
                 if asked_before
                 else ()
             )

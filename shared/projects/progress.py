@@ -29,11 +29,11 @@ from shared.projects.repository import add_event, get_project
 __all__ = [
     "PROGRESS_COLUMNS",
     "record_actions_key",
-    "record_create_unanswered",
+    "record_create_sent",
     "record_project_file",
     "record_repository",
     "record_secret_set",
-    "unanswered_creates",
+    "sent_creates",
 ]
 
 PROGRESS_COLUMNS: tuple[str, ...] = (
@@ -107,33 +107,33 @@ async def record_repository(
         )
 
 
-async def record_create_unanswered(
+async def record_create_sent(
     session: AsyncSession, project_id: uuid.UUID, generation: int, *, sent_at: datetime
 ) -> None:
-    """A create request sent at ``sent_at`` got no answer (event ``create_unanswered``):
-    a repository GitHub made from it shortly after may be adopted by a later attempt."""
+    """A create request goes out at ``sent_at`` (event ``create_sent``): a repository
+    GitHub made from it shortly after may be adopted by a later attempt."""
     project = await get_project(session, project_id)
     if project is None or project.generation != generation:
         return
     await add_event(
         session,
         project,
-        "create_unanswered",
+        "create_sent",
         {"sent_at": sent_at.isoformat()},
         attempt=project.attempts,
     )
 
 
-async def unanswered_creates(
+async def sent_creates(
     session: AsyncSession, project_id: uuid.UUID, generation: int
 ) -> tuple[datetime, ...]:
-    """When this generation's unanswered create requests went out, oldest first."""
+    """When this generation's create requests went out, oldest first."""
     stmt = (
         select(ProjectEvent.data)
         .where(
             ProjectEvent.project_id == project_id,
             ProjectEvent.generation == generation,
-            ProjectEvent.kind == "create_unanswered",
+            ProjectEvent.kind == "create_sent",
         )
         .order_by(ProjectEvent.id)
     )

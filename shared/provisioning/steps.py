@@ -31,11 +31,9 @@ from shared.github.client import GitHubClient
 from shared.github.errors import (
     Conflict,
     GitHubError,
-    GitHubTransportError,
     NotFound,
     RepositoryNameTaken,
     RepositoryNotYetVisible,
-    ServerError,
 )
 from shared.github.models import ActionsPublicKey, Repository
 from shared.provisioning.errors import (
@@ -110,33 +108,32 @@ class Provisioner:
         self,
         spec: ProjectSpec,
         *,
-        unanswered_creates: Sequence[datetime] = (),
+        sent_creates: Sequence[datetime] = (),
         sink: ProgressSink | None = None,
     ) -> EnsuredRepository:
         """Create the project's repository, or adopt the one that is already ours.
 
         A repository with the name is ours when its ``.project.yaml`` names this
         project, or when it is empty and was created within :data:`CREATE_WINDOW`
-        of one of our create requests that got no answer (this one, or one in
-        ``unanswered_creates``): a create whose answer was lost. Anything else is
-        someone else's (:class:`NameTakenByOther`). A create that ends without an
-        answer is reported to ``sink`` so that a later attempt can recognise it.
+        of one of our earlier create requests (``sent_creates``; or of this one when an
+        earlier try of it got no answer): a create whose answer, or whose record, was
+        lost. Anything else is someone else's (:class:`NameTakenByOther`). Each create
+        request is saved to ``sink`` before it goes out, so that a later attempt can
+        recognise what it made whatever happens to this process.
         """
         installation = await self._github.installation()
         org = installation.account_login
         sent_at = datetime.now(UTC)
+        if sink is not None:
+            await sink.create_sending(sent_at)
         try:
             repository = await self._github.create_org_repository(
                 org, spec.repo_name, description=spec.description, private=self._private
             )
         except RepositoryNameTaken as taken:
             # An earlier try of this very request that got no answer may have made it.
-            ours = [*unanswered_creates, sent_at] if taken.after_retries else unanswered_creates
+            ours = [*sent_creates, sent_at] if taken.after_retries else sent_creates
             return await self._adopt(spec, org, ours)
-        except (GitHubTransportError, ServerError):
-            if sink is not None:  # GitHub may have created it: remember when we asked
-                await sink.create_unanswered(sent_at)
-            raise
         _log.info("provisioning.repo_created", repo=repository.full_name)
         return EnsuredRepository(repository=repository, created=True)
 
@@ -296,9 +293,7 @@ class Provisioner:
         sink = sink or NoProgressKept()
         repo = progress.repository
         if repo is None:
-            repo = await self.ensure_repository(
-                spec, unanswered_creates=progress.unanswered_creates, sink=sink
-            )
+            repo = await self.ensure_repository(spec, sent_creates=progress.sent_creates, sink=sink)
             await sink.repository_ensured(repo)
         digest = file_digest(spec.project_file())
         committed = False

@@ -88,8 +88,8 @@ class Progress:
     project_file_sha: str | None = None
     """Blob sha of that file: an update needs it, so a resumed job need not read the file."""
     actions_key: ActionsPublicKey | None = None
-    unanswered_creates: tuple[datetime, ...] = ()
-    """When earlier create requests went out and got no answer (GitHub may have made it)."""
+    sent_creates: tuple[datetime, ...] = ()
+    """When this generation's earlier create requests went out (each may have made it)."""
 
 
 class ProgressSink(Protocol):
@@ -98,8 +98,9 @@ class ProgressSink(Protocol):
     async def repository_ensured(self, repo: EnsuredRepository) -> None:
         """The repository exists: created by this generation or adopted."""
 
-    async def create_unanswered(self, sent_at: datetime) -> None:
-        """A create request sent at ``sent_at`` got no answer: GitHub may have made it."""
+    async def create_sending(self, sent_at: datetime) -> None:
+        """A create request goes out at ``sent_at``: saved (durably) before it is sent,
+        since whatever it makes may be ours even if its answer is never recorded."""
 
     async def project_file_committed(self, sha: str, digest: str) -> None:
         """``.project.yaml`` holds the bytes with SHA-256 ``digest`` (blob ``sha``)."""
@@ -117,7 +118,7 @@ class NoProgressKept:
     async def repository_ensured(self, repo: EnsuredRepository) -> None:
         """Nothing kept."""
 
-    async def create_unanswered(self, sent_at: datetime) -> None:
+    async def create_sending(self, sent_at: datetime) -> None:
         """Nothing kept."""
 
     async def project_file_committed(self, sha: str, digest: str) -> None:

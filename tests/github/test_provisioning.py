@@ -169,7 +169,7 @@ async def test_rerun_after_failing_at_each_step_converges(
 async def test_lost_create_answer_is_adopted(
     github_sandbox: GitHubSandbox, provisioner: Provisioner
 ) -> None:
-    asked = Progress(unanswered_creates=(datetime.now(UTC),))
+    asked = Progress(sent_creates=(datetime.now(UTC),))
     github_sandbox.add_repository(ORG, "testovyi-bot")  # created, but the 201 never arrived
     result = await provisioner.provision(_spec(), hidden(SECRETS), progress=asked)
     assert not result.created and result.file_committed
@@ -188,7 +188,7 @@ async def test_a_create_retried_inside_the_request_adopts_what_its_first_try_mad
 async def test_a_foreign_repository_created_later_with_our_name_is_not_adopted(
     github_sandbox: GitHubSandbox, provisioner: Provisioner
 ) -> None:
-    long_ago = Progress(unanswered_creates=(datetime.now(UTC) - timedelta(minutes=10),))
+    long_ago = Progress(sent_creates=(datetime.now(UTC) - timedelta(minutes=10),))
     github_sandbox.add_repository(ORG, "testovyi-bot")  # someone else's, made just now
     with pytest.raises(NameTakenByOther) as caught:
         await provisioner.provision(_spec(), {}, progress=long_ago)
@@ -198,7 +198,7 @@ async def test_a_foreign_repository_created_later_with_our_name_is_not_adopted(
 async def test_a_repository_with_content_is_never_adopted_without_our_file(
     github_sandbox: GitHubSandbox, provisioner: Provisioner
 ) -> None:
-    asked = Progress(unanswered_creates=(datetime.now(UTC),))
+    asked = Progress(sent_creates=(datetime.now(UTC),))
     github_sandbox.add_repository(ORG, "testovyi-bot", files={"README.md": "x" * 4096})
     with pytest.raises(NameTakenByOther):
         await provisioner.provision(_spec(), {}, progress=asked)
@@ -219,7 +219,7 @@ async def test_empty_repository_from_before_our_attempt_is_not_adopted(
     github_sandbox: GitHubSandbox, provisioner: Provisioner
 ) -> None:
     github_sandbox.add_repository(ORG, "testovyi-bot")
-    later = Progress(unanswered_creates=(datetime.now(UTC) + timedelta(minutes=10),))
+    later = Progress(sent_creates=(datetime.now(UTC) + timedelta(minutes=10),))
     with pytest.raises(NameTakenByOther):
         await provisioner.provision(_spec(), {}, progress=later)
     with pytest.raises(NameTakenByOther):
@@ -312,7 +312,7 @@ class MemoryProgress:
     async def repository_ensured(self, repo: EnsuredRepository) -> None:
         self.repo = repo
 
-    async def create_unanswered(self, sent_at: datetime) -> None:
+    async def create_sending(self, sent_at: datetime) -> None:
         self.creates.append(sent_at)
 
     async def project_file_committed(self, sha: str, digest: str) -> None:
@@ -331,5 +331,25 @@ class MemoryProgress:
             project_file_sha=self.file[0] if self.file else None,
             project_file_digest=self.file[1] if self.file else None,
             actions_key=self.key,
-            unanswered_creates=tuple(self.creates),
+            sent_creates=tuple(self.creates),
         )
+
+
+class _CrashAfterCreate(MemoryProgress):
+    """The process dies right after GitHub made the repository, before it is recorded."""
+
+    async def repository_ensured(self, repo: EnsuredRepository) -> None:
+        raise KeyboardInterrupt
+
+
+async def test_a_repository_whose_creation_was_never_recorded_is_adopted(
+    github_sandbox: GitHubSandbox, provisioner: Provisioner
+) -> None:
+    spec = _spec()
+    crashed = _CrashAfterCreate()
+    with pytest.raises(KeyboardInterrupt):
+        await provisioner.provision(spec, {}, sink=crashed)
+    assert crashed.creates and crashed.repo is None  # asked, made, never recorded
+    result = await provisioner.provision(spec, {}, progress=crashed.progress())
+    assert not result.created and result.file_committed
+    assert len(github_sandbox.repositories) == 1

@@ -40,7 +40,7 @@ async def test_project_becomes_ready(harness: WorkerHarness, github_sandbox: Git
         "DB_URL": ("set", None),
     }  # values wiped once GitHub has them
     assert await harness.events(project_id) == [
-        "accepted", "attempt_started", "create_requested", "repo_created", "ready",
+        "accepted", "attempt_started", "create_requested", "create_sent", "repo_created", "ready",
     ]  # fmt: skip
 
 
