@@ -20,6 +20,7 @@ UV_COMPILE  = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes \
               --no-emit-package provisioner-client --custom-compile-command 'make lock' $(LOCK_ARGS)
 
 FUZZ_TIME ?= 120
+FUZZ_ARGS ?=
 
 .PHONY: fuzz install lock test lint format typecheck check demo sandbox api worker migrate bench clean
 
@@ -48,7 +49,7 @@ test: install ## run the whole test suite (needs PostgreSQL and Redis on 127.0.0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 fuzz: install ## schemathesis on the API's OpenAPI against a real API process (FUZZ_TIME s)
-	$(PY) -m tests.fuzz --max-time $(FUZZ_TIME)
+	$(PY) -m tests.fuzz --max-time $(FUZZ_TIME) $(FUZZ_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
