@@ -39,6 +39,7 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 
+from sandbox.stats import max_in_window as ascending_max_in_window
 from shared.budget import BudgetConfig, BudgetWait, GitHubBudget
 
 REDIS_URL = os.environ.get("BENCH_BUDGET_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -112,14 +113,8 @@ def child(
 
 
 def max_in_window(times: Sequence[float], window: float) -> int:
-    """The most of ``times`` in any half-open interval ``[t, t + window)``."""
-    ordered = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(ordered):
-        while ordered[start] <= t - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
+    """The most of ``times`` (any order) in any half-open interval ``[t, t + window)``."""
+    return ascending_max_in_window(sorted(times), window)
 
 
 def max_overlap(intervals: Sequence[tuple[float, float]]) -> int:
