@@ -30,13 +30,16 @@ from shared.db.base import Base, one_of
 
 __all__ = [
     "SECRET_STATES",
+    "SETTING_STATES",
     "STATUSES",
     "UNFINISHED_STATUSES",
     "Project",
     "ProjectEvent",
     "ProjectSecret",
+    "ProjectSetting",
     "ProjectStatus",
     "SecretState",
+    "SettingState",
 ]
 
 
@@ -57,9 +60,18 @@ class SecretState(enum.StrEnum):
     FAILED = "failed"
 
 
+class SettingState(enum.StrEnum):
+    """Whether GitHub has one of a project's repository settings."""
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    FAILED = "failed"
+
+
 STATUSES: tuple[str, ...] = tuple(ProjectStatus)
 UNFINISHED_STATUSES: tuple[str, ...] = (ProjectStatus.PENDING_REPO, ProjectStatus.PROVISIONING)
 SECRET_STATES: tuple[str, ...] = tuple(SecretState)
+SETTING_STATES: tuple[str, ...] = tuple(SettingState)
 
 
 _NOW = func.now()
@@ -79,6 +91,10 @@ class Project(Base):
     repo_name: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     config: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    repository_settings: Mapped[dict[str, Any]] = mapped_column(
+        server_default=text("'{}'::jsonb")
+    )
+    """The create request's ``repository`` object as validated (no secret values)."""
     owner: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     generation: Mapped[int] = mapped_column(server_default=text("1"))
@@ -159,6 +175,27 @@ class ProjectSecret(Base):
     project: Mapped[Project] = relationship(back_populates="secrets", lazy="raise")
 
     __table_args__ = (CheckConstraint(one_of("state", SECRET_STATES), name="state"),)
+
+
+class ProjectSetting(Base):
+    """One repository setting of a project (``topics``, ``teams.platform``...) and its outcome."""
+
+    __tablename__ = "project_settings"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    setting: Mapped[str] = mapped_column(Text, primary_key=True)
+    state: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
+    code: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    digest: Mapped[str | None] = mapped_column(Text)
+    """SHA-256 of the value last applied: a re-run makes no request while it matches."""
+    github_id: Mapped[int | None] = mapped_column(BigInteger)
+    """GitHub's id of what the setting made (a ruleset), so it is updated, not duplicated."""
+    updated_at: Mapped[datetime] = mapped_column(server_default=_NOW)
+
+    __table_args__ = (CheckConstraint(one_of("state", SETTING_STATES), name="state"),)
 
 
 class ProjectEvent(Base):

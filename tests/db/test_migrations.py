@@ -11,7 +11,14 @@ from shared.db.metadata import metadata
 from shared.db.migrate import downgrade_to_base, upgrade_to_head
 from tests.db_fixtures import temporary_database
 
-_TABLES = {"alembic_version", "api_tokens", "project_events", "project_secrets", "projects"}
+_TABLES = {
+    "alembic_version",
+    "api_tokens",
+    "project_events",
+    "project_secrets",
+    "project_settings",
+    "projects",
+}
 
 
 async def _tables(url: str) -> set[str]:
