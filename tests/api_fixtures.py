@@ -32,8 +32,9 @@ from shared.crypto import SecretsCipher, hash_api_token, new_api_token
 from shared.fair_queue import fair_queue
 from shared.jobs import deserialize, open_queue, serialize
 from shared.settings import RedisSettings
+from tests.redis_urls import redis_url
 
-_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+_REDIS_URL = os.environ.get("TEST_REDIS_URL", redis_url(0))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from cli.harness import Stack, running_stack
+from tests.redis_urls import redis_url
 
 __all__ = ["Stack", "module_stack"]
 
@@ -26,7 +27,7 @@ def module_stack(name: str, *, redis_db: int, **env: str) -> Any:
         async with running_stack(
             f"test_{name}",
             workdir=tmp_path_factory.mktemp(name),
-            redis_url=f"redis://127.0.0.1:6379/{redis_db}",
+            redis_url=redis_url(redis_db),
             env={"LOG_LEVEL": "DEBUG", **env},
         ) as running:
             yield running

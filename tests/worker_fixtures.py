@@ -25,10 +25,11 @@ from shared.provisioning.repo_name import repository_name
 from shared.provisioning.steps import Provisioner
 from shared.settings import RedisSettings, WorkerSettings
 from tests.github_fixtures import no_sleep
+from tests.redis_urls import redis_url
 from worker.context import WorkerState
 from worker.main import build_worker
 
-TEST_REDIS_URL = "redis://127.0.0.1:6379/11"
+TEST_REDIS_URL = redis_url(11)
 """Worker tests flush Redis: they get a database of their own."""
 
 

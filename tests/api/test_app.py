@@ -31,6 +31,7 @@ from shared.settings import (
     Settings,
 )
 from tests.api.helpers import queued_job_ids
+from tests.redis_urls import redis_url
 
 
 @pytest.fixture
@@ -157,9 +158,7 @@ def test_openapi_lists_every_error_status_with_the_error_schema() -> None:
 async def test_lifespan_builds_and_closes_resources_from_the_settings(database_url: str) -> None:
     settings = Settings(
         database=DatabaseSettings(url=database_url),
-        redis=RedisSettings(
-            url="redis://127.0.0.1:6379/0", queue_name=f"provisioner-test:{uuid.uuid4().hex}"
-        ),
+        redis=RedisSettings(url=redis_url(0), queue_name=f"provisioner-test:{uuid.uuid4().hex}"),
         secrets=SecretsSettings(key=SecretStr(generate_secrets_key())),
         github=GitHubSettings(app_id=None),
     )

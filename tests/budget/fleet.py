@@ -21,8 +21,9 @@ from redis.asyncio import Redis
 
 from sandbox.stats import max_in_window as ascending_max_in_window
 from shared.budget import BudgetConfig, BudgetWait, GitHubBudget, Permit
+from tests.redis_urls import redis_url
 
-REDIS_URL = os.environ.get("BUDGET_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = os.environ.get("BUDGET_TEST_REDIS_URL", redis_url(14))
 """Redis db 14 unless ``BUDGET_TEST_REDIS_URL`` says otherwise (tests may read the
 environment; the package never does)."""
 MAX_ITERATIONS = 100_000

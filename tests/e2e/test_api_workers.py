@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from cli.harness import running_stack
+from tests.redis_urls import redis_url
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +19,7 @@ async def test_two_api_processes_serve_and_log_json(tmp_path: Path) -> None:
         running_stack(
             "test_api_workers",
             workdir=tmp_path,
-            redis_url="redis://127.0.0.1:6379/7",
+            redis_url=redis_url(7),
             sandbox=None,
             workers=0,
             env={"API_WORKERS": "2"},
