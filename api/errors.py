@@ -73,11 +73,18 @@ def _code_for(status: int) -> str:
 
 
 def _field_path(loc: Sequence[int | str]) -> str | None:
-    """``("body", "secrets", "API_KEY")`` → ``"secrets.API_KEY"``; None for the whole body."""
+    """``("body", "secrets", "API_KEY")`` → ``"secrets.API_KEY"``, list items as
+    ``repository.topics[2]``; None for the whole body."""
     parts = list(loc)
     if parts and parts[0] in _LOCATION_KINDS:
         parts = parts[1:]
-    return ".".join(str(part) for part in parts) or None
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]":  # pydantic's marker for a dict key: the key names the field
+            path += f".{part}" if path else str(part)
+    return path or None
 
 
 def _message(raw: str) -> str:

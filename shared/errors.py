@@ -19,6 +19,7 @@ into its error answer with :attr:`RequestRejected.status`.
     │   ├── SecretsRejected          secrets_invalid             GitHub would refuse them
     │   ├── SecretsIncomplete        secrets_incomplete          some secrets were not set
     │   ├── SecretsPurged            secrets_purged              values purged after retention
+    │   ├── SettingsRejected         setting_rejected            GitHub refused a repository setting
     │   ├── TriesExhausted           tries_exhausted             transient failures for too long
     │   ├── SweeperGaveUp            requeued_without_progress   its job vanished again and again
     │   └── InternalError            internal_error              a bug: retried, then failed

@@ -7,7 +7,7 @@ attempt stopped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.engine import session_scope
 from shared.github.models import ActionsPublicKey, Repository
-from shared.projects import progress
-from shared.projects.models import Project
-from shared.provisioning.values import EnsuredRepository, Progress
+from shared.projects import progress, settings_rows
+from shared.projects.models import Project, ProjectSetting
+from shared.provisioning.values import AppliedSetting, EnsuredRepository, Progress
 
 __all__ = ["DatabaseProgress", "saved_progress"]
 
@@ -124,9 +124,49 @@ class DatabaseProgress:
         """Mark the secret set and wipe its value."""
         self._save(partial(progress.record_secret_set, project_id=self._project_id, name=name))
 
+    async def settings_reset(self) -> None:
+        """A new repository: every setting back to ``pending``."""
+        self._save(
+            partial(
+                settings_rows.record_settings_reset,
+                project_id=self._project_id,
+                generation=self._generation,
+            )
+        )
 
-def saved_progress(project: Project, sent_creates: tuple[datetime, ...] = ()) -> Progress:
-    """What earlier attempts of the project's generation finished."""
+    async def setting_applied(self, key: str, digest: str, github_id: int | None) -> None:
+        """Save the setting as applied, with its value's digest."""
+        self._save(
+            partial(
+                settings_rows.record_setting_applied,
+                project_id=self._project_id,
+                generation=self._generation,
+                key=key,
+                digest=digest,
+                github_id=github_id,
+            )
+        )
+
+    async def setting_failed(self, key: str, code: str, message: str) -> None:
+        """Save the setting as refused."""
+        self._save(
+            partial(
+                settings_rows.record_setting_failed,
+                project_id=self._project_id,
+                generation=self._generation,
+                key=key,
+                code=code,
+                message=message,
+            )
+        )
+
+
+def saved_progress(
+    project: Project,
+    sent_creates: tuple[datetime, ...] = (),
+    settings: Mapping[str, ProjectSetting] | None = None,
+) -> Progress:
+    """What earlier attempts of the project (its generation, and the settings) finished."""
     repo = None
     if project.repo_github_id is not None and project.repo_full_name and project.repo_owner:
         repo = EnsuredRepository(
@@ -153,4 +193,9 @@ def saved_progress(project: Project, sent_creates: tuple[datetime, ...] = ()) ->
         project_file_sha=project.project_file_sha,
         actions_key=key,
         sent_creates=sent_creates,
+        settings={
+            name: AppliedSetting(row.digest, row.github_id)
+            for name, row in (settings or {}).items()
+            if row.digest is not None
+        },
     )

@@ -29,10 +29,11 @@ from shared.db.engine import session_scope
 from shared.errors import DatabaseUnavailable, Failure, InternalError, TriesExhausted
 from shared.failures import classify
 from shared.jobs import parse_job_id
-from shared.projects import lifecycle, repository
+from shared.projects import lifecycle, repository, settings_rows
 from shared.projects import progress as progress_rows
 from shared.projects.models import Project, ProjectStatus
 from shared.provisioning.errors import SecretsIncomplete, SecretsPurged
+from shared.provisioning.settings.entries import desired_settings
 from shared.provisioning.values import ProjectSpec, ProvisionResult, SecretOutcome
 from worker.backoff import retry_delay
 from worker.context import WorkerState, state_of
@@ -119,7 +120,8 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
                 if asked_before
                 else ()
             )
-            progress = saved_progress(project, creates)
+            rows = await settings_rows.setting_rows(session, project.id) if spec.settings else {}
+            progress = saved_progress(project, creates, rows)
             ciphertexts = await repository.pending_secret_values(session, project.id)
         secrets = {n: SecretStr(state.cipher.decrypt(v)) for n, v in ciphertexts.items()}
         _log.info(
@@ -157,6 +159,8 @@ async def _spec_of(session: AsyncSession, project: Project) -> ProjectSpec:
         owner=project.owner,
         config=project.config,
         secret_names=names,
+        repository=project.repository_settings or {},
+        settings=desired_settings(project.repository_settings or {}),
     )
 
 

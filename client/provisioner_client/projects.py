@@ -120,8 +120,10 @@ class ProjectsClient:
         config: Mapping[str, Any] | None = None,
         secrets: Mapping[str, str] | None = None,
         project_id: str | None = None,
+        repository: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Create a project; it starts in ``pending_repo``."""
+        """Create a project; it starts in ``pending_repo``. ``repository``: its settings
+        (visibility, topics, teams, protection...), each shown with its outcome."""
         body: dict[str, Any] = {"name": name}
         if description is not None:
             body["description"] = description
@@ -131,6 +133,8 @@ class ProjectsClient:
             body["secrets"] = dict(secrets)
         if project_id is not None:
             body["id"] = project_id
+        if repository:
+            body["repository"] = dict(repository)
         return dict((await self._call("POST", "/api/projects/", json=body)).json())
 
     async def get(self, project_id: str) -> dict[str, Any]:

@@ -288,11 +288,19 @@ class GitHubClient:
         *,
         description: str | None = None,
         private: bool = True,
+        fields: Mapping[str, Any] | None = None,
     ) -> Repository:
-        """Create a repository in ``org``; GitHub may change ``name`` (see the answer)."""
+        """Create a repository in ``org``; GitHub may change ``name`` (see the answer).
+
+        ``fields``: more of the create request (visibility, homepage, features...).
+        """
         body: dict[str, Any] = {"name": name, "private": private}
         if description:
             body["description"] = description
+        if fields:
+            body.update(fields)
+            if "visibility" in fields:
+                body.pop("private")
         response = await self.request("POST", f"/orgs/{_seg(org)}/repos", json=body)
         return Repository.from_json(self._json(response))
 

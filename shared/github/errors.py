@@ -121,9 +121,13 @@ class GitHubHTTPError(GitHubError):
         path: str = "",
         errors: Sequence[Mapping[str, Any]] = (),
         documentation_url: str | None = None,
+        accepted_permissions: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
+        self.accepted_permissions = accepted_permissions
+        """``x-accepted-github-permissions`` of a 403: what would have worked
+        (``administration=write``; alternatives separated by ``;``)."""
         self.after_retries = False
         """True when earlier tries of the same request got no answer or a 5xx."""
         self.method = method
@@ -272,6 +276,7 @@ def error_from_response(response: httpx.Response, *, now: float) -> GitHubHTTPEr
         "path": path,
         "errors": errors,
         "documentation_url": body.get("documentation_url"),
+        "accepted_permissions": response.headers.get("x-accepted-github-permissions") or None,
     }
     message = str(body.get("message") or response.reason_phrase or "error")
     if status in (403, 429):

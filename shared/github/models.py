@@ -24,14 +24,25 @@ class Installation:
     id: int
     account_login: str
     account_type: str
+    app_id: int | None = None
+    """The App's numeric id (the JWT may name the App by its client id instead)."""
+    permissions: Mapping[str, str] | None = None
+    """What the installation was granted (``{"administration": "write", ...}``)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Installation:
         account = data.get("account") or {}
+        raw_permissions = data.get("permissions")
         return cls(
             id=int(data["id"]),
             account_login=str(account.get("login", "")),
             account_type=str(account.get("type", "")),
+            app_id=int(data["app_id"]) if data.get("app_id") is not None else None,
+            permissions=(
+                {str(k): str(v) for k, v in raw_permissions.items()}
+                if isinstance(raw_permissions, Mapping)
+                else None
+            ),
         )
 
 

@@ -15,7 +15,7 @@ Errors (a branch of :class:`shared.errors.ProvisionerError`)::
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import ProvisionerError
-from shared.projects import repository
+from shared.projects import repository, settings_rows
 from shared.projects.models import UNFINISHED_STATUSES, Project, ProjectStatus
 from shared.projects.progress import PROGRESS_COLUMNS
 
@@ -154,8 +154,11 @@ async def accept(
     secrets_ciphertexts: Mapping[str, bytes],
     idempotency_key: str | None,
     request_fingerprint: str | None,
+    repository_settings: Mapping[str, Any] | None = None,
+    setting_keys: Sequence[str] = (),
 ) -> Project:
-    """Store a new project as ``pending_repo`` with its encrypted secrets (event ``accepted``)."""
+    """Store a new project as ``pending_repo`` with its encrypted secrets and its
+    repository settings, each ``pending`` (event ``accepted``)."""
     async with _claiming_repo_name(session, repo_name, owner, idempotency_key):
         project = await repository.insert_project(
             session,
@@ -167,8 +170,10 @@ async def accept(
             owner=owner,
             idempotency_key=idempotency_key,
             request_fingerprint=request_fingerprint,
+            repository_settings=dict(repository_settings or {}),
         )
     await repository.add_secrets(session, project.id, secrets_ciphertexts)
+    await settings_rows.add_settings(session, project.id, setting_keys)
     await repository.add_event(
         session,
         project,
@@ -328,6 +333,8 @@ async def request_retry(
             setattr(project, column, None)
         _touch(project)
         await session.flush()
+    # Applied settings stay applied (the repository keeps them); refused ones get a new try.
+    await settings_rows.reset_failed_settings(session, project.id)
     await repository.add_event(
         session,
         project,

@@ -97,6 +97,7 @@ async def insert_project(
     idempotency_key: str | None,
     request_fingerprint: str | None,
     status: str = ProjectStatus.PENDING_REPO,
+    repository_settings: Mapping[str, Any] | None = None,
 ) -> Project:
     """Insert a project and flush, so constraint violations surface here."""
     project = Project(
@@ -109,6 +110,7 @@ async def insert_project(
         status=str(status),
         idempotency_key=idempotency_key,
         request_fingerprint=request_fingerprint,
+        repository_settings=dict(repository_settings or {}),
     )
     session.add(project)
     await session.flush()

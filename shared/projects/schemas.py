@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from shared.projects.models import Project, ProjectEvent, ProjectStatus, SecretState
+from shared.projects.models import (
+    Project,
+    ProjectEvent,
+    ProjectSetting,
+    ProjectStatus,
+    SecretState,
+    SettingState,
+)
+from shared.provisioning.settings.entries import desired_settings
+from shared.provisioning.settings.spec import RepositorySettings
 
 __all__ = [
     "MAX_DESCRIPTION_LENGTH",
@@ -22,6 +32,7 @@ __all__ = [
     "RepoInfo",
     "RepoTokenOut",
     "SecretOut",
+    "SettingOut",
     "Waiting",
 ]
 
@@ -50,6 +61,11 @@ class ProjectCreate(BaseModel):
     )
     id: uuid.UUID | None = Field(
         default=None, description="Client-chosen id: sending the same body again is a no-op."
+    )
+    repository: RepositorySettings | None = Field(
+        default=None,
+        description="Repository settings (visibility, topics, teams, protection...), each "
+        "applied once and shown with its outcome in `settings`.",
     )
 
     @field_validator("name")
@@ -102,6 +118,22 @@ class Waiting(BaseModel):
     until: datetime | None
 
 
+class SettingOut(BaseModel):
+    """One repository setting and its outcome, like a secret's."""
+
+    setting: str = Field(examples=["teams.platform"])
+    state: SettingState
+    code: str | None = Field(default=None, examples=["setting_rejected"])
+    message: str | None = Field(default=None, examples=['teams.ghost: no team "ghost" in acme'])
+
+    @classmethod
+    def build(cls, key: str, row: ProjectSetting | None) -> SettingOut:
+        """The view of setting ``key`` (no row yet: ``pending``)."""
+        if row is None:
+            return cls(setting=key, state=SettingState.PENDING)
+        return cls(setting=key, state=SettingState(row.state), code=row.code, message=row.message)
+
+
 class ProjectOut(BaseModel):
     """A project as the API shows it."""
 
@@ -118,14 +150,26 @@ class ProjectOut(BaseModel):
         default=None, description="Set while the job waits, e.g. for GitHub's write budget."
     )
     secrets: list[SecretOut]
+    repository: dict[str, Any] = Field(
+        default_factory=dict, description="The repository settings asked for."
+    )
+    settings: list[SettingOut] = Field(
+        default_factory=list, description="Each repository setting and its outcome, in order."
+    )
     config: dict[str, Any]
     created_at: datetime
     updated_at: datetime
     provisioned_at: datetime | None
 
     @classmethod
-    def build(cls, project: Project, secret_states: list[tuple[str, str]]) -> ProjectOut:
-        """The view of ``project`` with its secrets' ``(name, state)``."""
+    def build(
+        cls,
+        project: Project,
+        secret_states: list[tuple[str, str]],
+        setting_rows: Mapping[str, ProjectSetting] | None = None,
+    ) -> ProjectOut:
+        """The view of ``project`` with its secrets' ``(name, state)`` and settings rows."""
+        rows = setting_rows or {}
         return cls(
             id=project.id,
             name=project.name,
@@ -147,6 +191,11 @@ class ProjectOut(BaseModel):
             ),
             secrets=[
                 SecretOut(name=name, state=SecretState(state)) for name, state in secret_states
+            ],
+            repository=project.repository_settings or {},
+            settings=[
+                SettingOut.build(key, rows.get(key))
+                for key in desired_settings(project.repository_settings or {})
             ],
             config=project.config,
             created_at=project.created_at,

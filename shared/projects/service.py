@@ -26,7 +26,7 @@ from shared.auth.principal import Action, Principal, authorize
 from shared.crypto import SecretsCipher
 from shared.errors import RequestRejected
 from shared.outbox import PendingJobs
-from shared.projects import admission, lifecycle, repository
+from shared.projects import admission, lifecycle, repository, settings_rows
 from shared.projects.cursors import (
     decode_event_cursor,
     decode_project_cursor,
@@ -43,6 +43,7 @@ from shared.projects.schemas import (
 )
 from shared.provisioning.repo_name import InvalidRepositoryName, repository_name
 from shared.provisioning.secret_rules import check_secrets
+from shared.provisioning.settings.entries import desired_settings
 from shared.rate_limits import DEFAULT_LIMITS, AbuseLimits, RateLimiter
 
 __all__ = [
@@ -95,16 +96,20 @@ def canonical_request(
     description: str | None,
     config: Mapping[str, Any],
     secrets: Mapping[str, str],
+    repository_settings: Mapping[str, Any] | None = None,
 ) -> bytes:
     """A create request's canonical JSON (secrets moved out of config): what is fingerprinted."""
+    document: dict[str, Any] = {
+        "id": str(project_id) if project_id else None,
+        "name": name,
+        "description": description,
+        "config": config,
+        "secrets": secrets,
+    }
+    if repository_settings:  # absent before settings existed: old fingerprints still match
+        document["repository"] = repository_settings
     return json.dumps(
-        {
-            "id": str(project_id) if project_id else None,
-            "name": name,
-            "description": description,
-            "config": config,
-            "secrets": secrets,
-        },
+        document,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -132,6 +137,7 @@ async def create_project(
     config, secrets = _split_secrets(body.config or {}, given)
     _check_config(config)
     _check_secrets(secrets)
+    asked = body.repository.asked() if body.repository is not None else {}
     idempotent = body.id is not None or idempotency_key is not None
     canonical = canonical_request(
         project_id=body.id,
@@ -139,6 +145,7 @@ async def create_project(
         description=body.description,
         config=config,
         secrets=secrets,
+        repository_settings=asked,
     )
     same = Replay(cipher, canonical)
     if idempotent and (stored := await _stored(session, principal, body.id, idempotency_key, same)):
@@ -158,6 +165,8 @@ async def create_project(
             secrets_ciphertexts={name: cipher.encrypt(value) for name, value in secrets.items()},
             idempotency_key=idempotency_key,
             request_fingerprint=cipher.fingerprint(canonical) if idempotent else None,
+            repository_settings=asked,
+            setting_keys=list(desired_settings(asked)),
         )
     except (lifecycle.LifecycleError, IntegrityError) as exc:
         # A concurrent request with the same id or key may have committed first.
@@ -200,8 +209,10 @@ async def list_projects(
         limit=limit,
         after=after,
     )
-    states = await repository.secret_states_of(session, [p.id for p in page.items])
-    items = [ProjectOut.build(project, states[project.id]) for project in page.items]
+    ids = [p.id for p in page.items]
+    states = await repository.secret_states_of(session, ids)
+    settings = await settings_rows.setting_rows_of(session, ids)
+    items = [ProjectOut.build(p, states[p.id], settings[p.id]) for p in page.items]
     next_cursor = encode_project_cursor(page.next_after) if page.next_after else None
     return ProjectPage(items=items, next_cursor=next_cursor)
 
@@ -252,7 +263,8 @@ async def project_result(
 ) -> ProjectResult:
     """The view and ETag of ``project`` (no visibility check: the caller did it)."""
     states = await repository.secret_states(session, project.id)
-    return ProjectResult(ProjectOut.build(project, states), etag(project), replayed)
+    settings = await settings_rows.setting_rows(session, project.id)
+    return ProjectResult(ProjectOut.build(project, states, settings), etag(project), replayed)
 
 
 async def visible_project(

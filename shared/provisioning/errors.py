@@ -14,6 +14,7 @@ __all__ = [
     "SecretsIncomplete",
     "SecretsPurged",
     "SecretsRejected",
+    "SettingsRejected",
 ]
 
 
@@ -83,3 +84,17 @@ class SecretsPurged(ProvisioningError):
             "repo_failed past SECRETS_RETENTION_DAYS; create the project again with them"
         )
         self.names = list(names)
+
+
+class SettingsRejected(ProvisioningError):
+    """GitHub refused repository settings for good; ``problems`` maps each to why.
+
+    Ops fix the cause (create the team, grant the App the permission) and retry;
+    settings already applied are not redone.
+    """
+
+    code = "setting_rejected"
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {why}" for key, why in problems.items()))
+        self.problems = dict(problems)

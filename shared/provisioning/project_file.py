@@ -2,7 +2,9 @@
 
 Rendered with ruamel.yaml: fixed key order at the top, ``config`` keys sorted
 (PostgreSQL's JSONB does not keep key order, so sorting keeps the bytes stable
-across round trips), unicode kept as written. It never holds secret values:
+across round trips), unicode kept as written. The ``repository``
+settings asked for are recorded under ``repository`` (only when there are any, so
+a project without them keeps the bytes it always had). It never holds secret values:
 only the names of the secrets that were set, so agents know what CI can use.
 """
 
@@ -47,6 +49,7 @@ def render_project_file(
     owner: str | None,
     config: Mapping[str, Any],
     secret_names: Sequence[str],
+    repository: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The file's bytes; equal inputs give equal bytes."""
     document: dict[str, Any] = {
@@ -59,6 +62,8 @@ def render_project_file(
         "config": _sorted(config),
         "secrets": sorted(secret_names),
     }
+    if repository:
+        document["repository"] = _sorted(repository)
     buffer = io.StringIO()
     buffer.write(_HEADER)
     _yaml().dump(document, buffer)

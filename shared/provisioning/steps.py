@@ -5,7 +5,10 @@
    earlier attempt created and never got to mark).
 2. :meth:`Provisioner.ensure_project_file` commits ``.project.yaml`` unless it
    already holds exactly these bytes.
-3. :meth:`Provisioner.ensure_secrets` checks every secret against GitHub's rules,
+3. The repository settings not applied yet, one request each
+   (:mod:`shared.provisioning.settings.steps`); what the create request can
+   carry (visibility, homepage, features, merge, custom properties) goes in it.
+4. :meth:`Provisioner.ensure_secrets` checks every secret against GitHub's rules,
    then sets them and reports, per secret, what happened.
 
 On the happy path with a cached token this costs: create, one PUT for the
@@ -31,6 +34,7 @@ from shared.github.client import GitHubClient
 from shared.github.errors import (
     Conflict,
     GitHubError,
+    GitHubHTTPError,
     NotFound,
     RepositoryNameTaken,
     RepositoryNotYetVisible,
@@ -41,9 +45,17 @@ from shared.provisioning.errors import (
     NameTakenByOther,
     SecretsIncomplete,
     SecretsRejected,
+    SettingsRejected,
 )
 from shared.provisioning.project_file import PROJECT_FILE_PATH, project_id_in
 from shared.provisioning.secret_rules import check_secrets
+from shared.provisioning.settings.apply import SettingsApplier, rejection
+from shared.provisioning.settings.entries import create_body_fields
+from shared.provisioning.settings.steps import (
+    create_body_rejections,
+    ensure_settings,
+    settings_made_with,
+)
 from shared.provisioning.values import (
     EnsuredRepository,
     NoProgressKept,
@@ -80,6 +92,7 @@ class Provisioner:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._github = github
+        self._settings = SettingsApplier(github)
         self._private = private
         self._delays = tuple(visibility_delays_s)
         self._sleep = sleep
@@ -126,16 +139,45 @@ class Provisioner:
         sent_at = datetime.now(UTC)
         if sink is not None:
             await sink.create_sending(sent_at)
+        template = spec.settings.get("template")
         try:
-            repository = await self._github.create_org_repository(
-                org, spec.repo_name, description=spec.description, private=self._private
-            )
+            if template is not None:
+                repository = await self._settings.api.create_from_template(
+                    str(template.value),
+                    owner=org,
+                    name=spec.repo_name,
+                    description=spec.description,
+                    private=self._private_asked(spec),
+                )
+            else:
+                repository = await self._github.create_org_repository(
+                    org,
+                    spec.repo_name,
+                    description=spec.description,
+                    private=self._private,
+                    fields=create_body_fields(spec.settings),
+                )
         except RepositoryNameTaken as taken:
             # An earlier try of this very request that got no answer may have made it.
             ours = [*sent_creates, sent_at] if taken.after_retries else sent_creates
             return await self._adopt(spec, org, ours)
+        except GitHubHTTPError as exc:
+            blamed = [template] if template is not None else list(spec.settings.values())
+            problems = create_body_rejections({e.key: e for e in blamed}, exc, org)
+            if template is not None and (why := rejection(template, exc, org)) is not None:
+                problems = {template.key: why}
+            if not problems:
+                raise
+            for key, why in problems.items():
+                if sink is not None:
+                    await sink.setting_failed(key, SettingsRejected.code, f"{key}: {why}")
+            raise SettingsRejected(problems) from exc
         _log.info("provisioning.repo_created", repo=repository.full_name)
-        return EnsuredRepository(repository=repository, created=True)
+        return EnsuredRepository(repository=repository, created=True, body_applied=not template)
+
+    def _private_asked(self, spec: ProjectSpec) -> bool:
+        visibility = spec.settings.get("visibility")
+        return self._private if visibility is None else visibility.value != "public"
 
     async def _adopt(
         self, spec: ProjectSpec, org: str, creates: Sequence[datetime]
@@ -154,7 +196,10 @@ class Provisioner:
             return EnsuredRepository(repository=repository, created=False, project_file=existing)
         if existing is None and _created_by_one_of(repository, creates):
             _log.info("provisioning.repo_adopted", repo=repository.full_name, why="our_creation")
-            return EnsuredRepository(repository=repository, created=False)
+            # Made by our own create request, so with the settings it carried.
+            return EnsuredRepository(
+                repository=repository, created=False, body_applied="template" not in spec.settings
+            )
         raise NameTakenByOther(repository.full_name, claimed_by=claimed_by)
 
     async def ensure_project_file(
@@ -292,9 +337,11 @@ class Provisioner:
         progress = progress or Progress()
         sink = sink or NoProgressKept()
         repo = progress.repository
+        applied = dict(progress.settings)
         if repo is None:
             repo = await self.ensure_repository(spec, sent_creates=progress.sent_creates, sink=sink)
             await sink.repository_ensured(repo)
+            applied = await settings_made_with(repo, spec, applied, sink)
         digest = file_digest(spec.project_file())
         committed = False
         if progress.project_file_digest != digest:
@@ -302,6 +349,14 @@ class Provisioner:
                 spec, repo, known_sha=progress.project_file_sha
             )
             await sink.project_file_committed(sha, digest)
+        await ensure_settings(
+            self._settings,
+            repo.repository,
+            spec.settings,
+            applied,
+            sink=sink,
+            retrying=_at_once,  # the file step has seen the repository: a 404 now is real
+        )
         outcomes = await self.ensure_secrets(
             repo, secrets, sink=sink, key=progress.actions_key, deadline=deadline
         )
@@ -311,6 +366,10 @@ class Provisioner:
             file_committed=committed,
             secrets=outcomes,
         )
+
+
+async def _at_once(call: Callable[[], Awaitable[T]]) -> T:
+    return await call()
 
 
 def _not_visible(message: str, cause: NotFound) -> RepositoryNotYetVisible:

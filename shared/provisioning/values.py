@@ -11,8 +11,10 @@ from uuid import UUID
 
 from shared.github.models import ActionsPublicKey, RepoFile, Repository
 from shared.provisioning.project_file import render_project_file
+from shared.provisioning.settings.entries import DesiredSetting
 
 __all__ = [
+    "AppliedSetting",
     "EnsuredRepository",
     "NoProgressKept",
     "Progress",
@@ -35,6 +37,10 @@ class ProjectSpec:
     owner: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
     secret_names: Sequence[str] = ()
+    repository: Mapping[str, Any] = field(default_factory=dict)
+    """The ``repository`` settings asked for, as stored (recorded in ``.project.yaml``)."""
+    settings: Mapping[str, DesiredSetting] = field(default_factory=dict)
+    """The same as entries (``desired_settings(repository)``), in the order they apply."""
 
     def project_file(self) -> bytes:
         """The ``.project.yaml`` this project's repository must hold."""
@@ -45,6 +51,7 @@ class ProjectSpec:
             owner=self.owner,
             config=self.config,
             secret_names=self.secret_names,
+            repository=self.repository,
         )
 
 
@@ -57,6 +64,8 @@ class EnsuredRepository:
     """True when this call created it (expect GitHub's post-creation 404s)."""
     project_file: RepoFile | None = None
     """``.project.yaml`` as read while adopting; ``None`` when absent or not read."""
+    body_applied: bool = False
+    """True when our own create request made it, so the settings it carried are applied."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,15 @@ class ProvisionResult:
 
 
 @dataclass(frozen=True)
+class AppliedSetting:
+    """What an earlier attempt saved about one setting."""
+
+    digest: str | None
+    """The digest of the value applied (``None``: not applied)."""
+    github_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Progress:
     """What earlier attempts of this generation finished (read back from the database)."""
 
@@ -90,6 +108,8 @@ class Progress:
     actions_key: ActionsPublicKey | None = None
     sent_creates: tuple[datetime, ...] = ()
     """When this generation's earlier create requests went out (each may have made it)."""
+    settings: Mapping[str, AppliedSetting] = field(default_factory=dict)
+    """The repository settings applied so far, by key."""
 
 
 class ProgressSink(Protocol):
@@ -111,6 +131,15 @@ class ProgressSink(Protocol):
     async def secret_set(self, name: str) -> None:
         """GitHub has secret ``name``."""
 
+    async def settings_reset(self) -> None:
+        """A new repository was made: no setting is applied on it yet."""
+
+    async def setting_applied(self, key: str, digest: str, github_id: int | None) -> None:
+        """GitHub has setting ``key`` as asked (value digest ``digest``)."""
+
+    async def setting_failed(self, key: str, code: str, message: str) -> None:
+        """GitHub refused setting ``key`` for good."""
+
 
 class NoProgressKept:
     """A :class:`ProgressSink` that keeps nothing (one-shot use, benchmarks, tests)."""
@@ -128,6 +157,15 @@ class NoProgressKept:
         """Nothing kept."""
 
     async def secret_set(self, name: str) -> None:
+        """Nothing kept."""
+
+    async def settings_reset(self) -> None:
+        """Nothing kept."""
+
+    async def setting_applied(self, key: str, digest: str, github_id: int | None) -> None:
+        """Nothing kept."""
+
+    async def setting_failed(self, key: str, code: str, message: str) -> None:
         """Nothing kept."""
 
 

@@ -14,7 +14,7 @@ from shared.github.models import ActionsPublicKey
 from shared.provisioning.errors import NameTakenByOther, SecretsIncomplete, SecretsRejected
 from shared.provisioning.project_file import PROJECT_FILE_PATH
 from shared.provisioning.steps import Provisioner
-from shared.provisioning.values import EnsuredRepository, Progress, ProjectSpec
+from shared.provisioning.values import AppliedSetting, EnsuredRepository, Progress, ProjectSpec
 from tests.github_fixtures import ORG, Clock, hidden
 
 pytestmark = pytest.mark.integration
@@ -308,6 +308,17 @@ class MemoryProgress:
         self.file: tuple[str, str] | None = None
         self.key: ActionsPublicKey | None = None
         self.secrets: set[str] = set()
+        self.settings: dict[str, AppliedSetting] = {}
+        self.refused: dict[str, str] = {}
+
+    async def settings_reset(self) -> None:
+        self.settings.clear()
+
+    async def setting_applied(self, key: str, digest: str, github_id: int | None) -> None:
+        self.settings[key] = AppliedSetting(digest, github_id)
+
+    async def setting_failed(self, key: str, code: str, message: str) -> None:
+        self.refused[key] = message
 
     async def repository_ensured(self, repo: EnsuredRepository) -> None:
         self.repo = repo
@@ -332,6 +343,7 @@ class MemoryProgress:
             project_file_digest=self.file[1] if self.file else None,
             actions_key=self.key,
             sent_creates=tuple(self.creates),
+            settings=dict(self.settings),
         )
 
 
