@@ -8,12 +8,20 @@ what landed in the (sandbox) repository, then stops everything it started.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from pathlib import Path
 from typing import Any
 
-from cli.harness import Sandbox, Stack, check_redis, create_database, drop_database, running_stack
+from cli.harness import (
+    Sandbox,
+    Stack,
+    check_redis,
+    create_database,
+    drop_database,
+    running_stack,
+)
 from provisioner_client import ProjectsClient
 from shared.github.client import GitHubClient
 from shared.logging import configure_logging
@@ -64,10 +72,20 @@ async def _show_repository(stack: Stack, full_name: str) -> None:
     _say(f"  Actions secrets: {', '.join(names) or '(none)'}")
 
 
+DEMO_SETTINGS = {
+    "topics": ["python", "agents"],
+    "teams": {"platform": "maintain"},
+    "variables": {"PYTHON_VERSION": "3.12"},
+    "protection": {"required_approvals": 1, "status_checks": ["ci"]},
+}
+"""A few repository settings (the sandbox's org gets a team ``platform`` for them)."""
+
+
 async def _story(stack: Stack) -> int:
     user_token = await stack.token("user", "demo-user")
     _say(
-        f'3. POST /api/projects/ {{"name": "{PROJECT_NAME}", "secrets": {{"OPENAI_API_KEY": ...}}}}'
+        f'3. POST /api/projects/ {{"name": "{PROJECT_NAME}", "secrets": {{"OPENAI_API_KEY": ...}}, '
+        f'"repository": {json.dumps(DEMO_SETTINGS)}}}'
     )
     async with ProjectsClient(stack.api_url, user_token) as client:
         posted = time.perf_counter()
@@ -76,6 +94,7 @@ async def _story(stack: Stack) -> int:
             description="Demo project created by provisioner demo",
             config={"language": "python", "template": "langgraph-agent"},
             secrets={"OPENAI_API_KEY": "sk-demo-" + secrets.token_hex(8)},
+            repository=DEMO_SETTINGS,
         )
         _say(
             f"   answered {(time.perf_counter() - posted) * 1000:.0f} ms later: "
@@ -95,6 +114,8 @@ async def _story(stack: Stack) -> int:
     _say(f"   clone {info['clone_url']} (default branch {info['default_branch']})")
     secret_states = ", ".join(f"{s['name']}={s['state']}" for s in project["secrets"])
     _say(f"   secrets as the API reports them: {secret_states}")
+    setting_states = ", ".join(f"{s['setting']}={s['state']}" for s in project["settings"])
+    _say(f"   settings as the API reports them: {setting_states}")
     await _show_repository(stack, info["full_name"])
     if minted is not None:
         permissions = ", ".join(f"{k}:{v}" for k, v in sorted(minted["permissions"].items()))
@@ -118,7 +139,7 @@ async def _demo(keep_database: bool) -> int:
             "demo",
             workdir=WORKDIR,
             database_url=database.url,
-            sandbox=Sandbox(process=True, latency_s=SANDBOX_LATENCY_MS / 1000),
+            sandbox=Sandbox(process=True, latency_s=SANDBOX_LATENCY_MS / 1000, teams=("platform",)),
             announce=True,
         ) as stack:
             return await _story(stack)

@@ -117,6 +117,8 @@ class Sandbox:
     """Added to every call (``faults.latency_s``; the thread's can change later)."""
     validate: bool = True
     """Check every request against GitHub's OpenAPI description."""
+    teams: tuple[str, ...] = ()
+    """Team slugs :data:`ORG` has (the process's; the thread's can be added later)."""
 
 
 def _sandbox_args(spec: Sandbox, port: int, key_path: Path) -> list[str]:
@@ -125,6 +127,8 @@ def _sandbox_args(spec: Sandbox, port: int, key_path: Path) -> list[str]:
         "--app-id", str(APP_ID), "--org", ORG, "--private-key", str(key_path),
         "--latency-ms", f"{spec.latency_s * 1000:g}", "--rate-limit", str(NO_RATE_LIMIT),
     ]  # fmt: skip
+    for team in spec.teams:
+        args += ["--team", f"{ORG}/{team}"]
     return args if spec.validate else [*args, "--no-validate"]
 
 

@@ -27,6 +27,8 @@ PROJECT_KEYS = {
     "last_error",
     "waiting",
     "secrets",
+    "repository",
+    "settings",
     "config",
     "created_at",
     "updated_at",
