@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from shared.github.app_jwt import AppJWT
 from shared.github.config import GitHubConfig
 from shared.github.errors import (
+    Forbidden,
     GitHubConfigError,
     GitHubTransportError,
     NotFound,
@@ -140,6 +141,8 @@ class GitHubClient:
         if response.status_code >= 400:
             error = error_from_response(response, now=self._clock())
             error.after_retries = response.extensions.get(TRIES, 1) > 1
+            if isinstance(error, Forbidden) and auth == "installation" and token is None:
+                self._tokens.invalidate(None)  # a token keeps its permissions: mint anew next
             raise error
         return response
 
