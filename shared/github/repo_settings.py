@@ -193,9 +193,9 @@ class RepositorySettingsAPI:
             return None
 
     async def set_custom_properties(
-        self, owner: str, repo: str, values: Mapping[str, str | list[str] | None]
+        self, owner: str, repo: str, values: Mapping[str, str | list[str]]
     ) -> None:
-        """``PATCH .../properties/values`` (``None`` unsets a property)."""
+        """``PATCH .../properties/values``."""
         body = {"properties": [{"property_name": k, "value": v} for k, v in values.items()]}
         await self._json("PATCH", f"{self._repo(owner, repo)}/properties/values", body)
 

@@ -23,6 +23,8 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from sandbox import GitHubSandbox
 from sandbox.models import RequestRecord
 from shared.github.client import GitHubClient
+from shared.provisioning.settings.apply import SettingsApplier
+from shared.provisioning.settings.entries import RULESET_NAME, desired_settings
 from shared.provisioning.steps import Provisioner
 from shared.provisioning.values import ProjectSpec
 from tests.github_fixtures import ORG, Clock, github_config, hidden
@@ -136,3 +138,45 @@ def test_a_request_github_would_refuse_is_caught() -> None:
     ]
     found = violations(bad)
     assert len(found) == 3, found
+
+
+async def test_every_settings_request_conforms(
+    github: GitHubClient, github_sandbox: GitHubSandbox
+) -> None:
+    """Every repository-settings request: applied, re-applied, read back and removed."""
+    full = json.loads((Path(__file__).parents[2] / "bench" / "settings_example.json").read_text())
+    for team in full["teams"]:
+        github_sandbox.add_team(ORG, team)
+    github_sandbox.add_user("octocat")
+    github_sandbox.define_property(ORG, "cost_center")
+    github_sandbox.add_repository(ORG, "tpl", {"README.md": "# t\n"}, is_template=True)
+    provisioner = Provisioner(github)
+    spec = ProjectSpec(
+        id=uuid4(), display_name="Settings", repo_name="settings",
+        repository=full, settings=desired_settings(full),
+    )  # fmt: skip
+    await provisioner.provision(spec, {})
+    from_template = {k: v for k, v in full.items() if k != "custom_properties"}
+    from_template["template"] = "acme/tpl"
+    templated = ProjectSpec(
+        id=uuid4(), display_name="Templated", repo_name="templated",
+        repository=from_template, settings=desired_settings(from_template),
+    )  # fmt: skip
+    await provisioner.provision(templated, {})
+    applier = SettingsApplier(github)
+    repo = await github.get_repository(ORG, "settings")
+    for entry in spec.settings.values():  # again: variables PATCH, ruleset found and PUT
+        await applier.apply(repo, entry, None)
+    api = applier.api
+    await api.get_topics(ORG, "settings")
+    await api.team_permissions(ORG, "settings")
+    await api.collaborator_permissions(ORG, "settings")
+    await api.get_variable(ORG, "settings", "PYTHON_VERSION")
+    ruleset_id = (await api.ruleset_ids(ORG, "settings"))[RULESET_NAME]
+    await api.get_ruleset(ORG, "settings", ruleset_id)
+    await api.get_environment(ORG, "settings", "production")
+    await api.get_custom_properties(ORG, "settings")
+    await api.get_repository_json(ORG, "settings")
+    for entry in spec.settings.values():
+        await applier.remove(repo, entry, ruleset_id)
+    assert violations(github_sandbox.requests) == []

@@ -163,8 +163,8 @@ class SettingsApplier:
                 await api.delete_variable(owner, name, str(setting.name))
             elif kind == "environments":
                 await api.delete_environment(owner, name, str(setting.name))
-            elif kind == "custom_properties":
-                await api.set_custom_properties(owner, name, dict.fromkeys(setting.value))
+            # custom_properties stay: unsetting one takes ``value: null``, which GitHub's
+            # description does not allow (``nullable`` beside ``oneOf`` has no effect in 3.0).
             elif kind == "protection" and github_id is not None:
                 await api.delete_ruleset(owner, name, github_id)
         except NotFound:
