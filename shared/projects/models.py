@@ -91,9 +91,7 @@ class Project(Base):
     repo_name: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     config: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    repository_settings: Mapped[dict[str, Any]] = mapped_column(
-        server_default=text("'{}'::jsonb")
-    )
+    repository_settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     """The create request's ``repository`` object as validated (no secret values)."""
     owner: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
