@@ -13,10 +13,12 @@ from shared.ops.repository import HourOutcomes
 
 __all__ = ["Bar", "Chart", "hourly_chart", "status_chart"]
 
-_WIDTH = 480
+_WIDTH = 400
 _STATUS_ROW = 28
-_HOURLY_HEIGHT = 140
-_AXIS = 18
+_HOURLY_HEIGHT = 150
+_AXIS = 20
+_MARGIN = 18
+"""Room left and right of the hourly bars, so the first and last hour labels fit."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,12 @@ def status_chart(counts: Mapping[str, int]) -> Chart:
 def hourly_chart(hours: Sequence[HourOutcomes]) -> Chart:
     """For each hour, a ``ready`` bar beside a ``failed`` bar, oldest hour on the left."""
     top = max((max(h.ready, h.failed) for h in hours), default=0) or 1
-    slot = _WIDTH / max(1, len(hours))
+    slot = (_WIDTH - 2 * _MARGIN) / max(1, len(hours))
     bar_w = max(1.0, slot / 2 - 1)
     plot = _HOURLY_HEIGHT - _AXIS
     bars, ticks = [], []
     for i, hour in enumerate(hours):
-        x = i * slot
+        x = _MARGIN + i * slot
         when = hour.hour.strftime("%H:00")
         for offset, kind, count in ((0.0, "ready", hour.ready), (bar_w, "failed", hour.failed)):
             height = plot * count / top
