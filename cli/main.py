@@ -119,14 +119,22 @@ def sandbox(ctx: typer.Context) -> None:
 
 @app.command()
 def demo(
-    keep: Annotated[bool, typer.Option(help="Keep the demo database afterwards.")] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the stack up (the ops console too) until Ctrl-C."
+        ),
+    ] = False,
+    keep_database: Annotated[
+        bool, typer.Option(help="Keep the demo database after stopping.")
+    ] = False,
 ) -> None:
     """The whole flow end to end against the sandbox, printing what happens."""
     _require_sandbox_extra()
     from cli.demo import run_demo
 
     try:
-        code = run_demo(keep_database=keep)
+        code = run_demo(keep_database=keep_database, keep_running=keep)
     except ConfigError as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(code)
