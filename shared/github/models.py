@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from base64 import b64decode
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,14 +24,18 @@ class Installation:
     id: int
     account_login: str
     account_type: str
+    permissions: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """What the installation was granted (``{"contents": "write", ...}``)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Installation:
         account = data.get("account") or {}
+        granted = data.get("permissions") or {}
         return cls(
             id=int(data["id"]),
             account_login=str(account.get("login", "")),
             account_type=str(account.get("type", "")),
+            permissions={str(k): str(v) for k, v in granted.items()},
         )
 
 
