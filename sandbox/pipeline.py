@@ -9,8 +9,8 @@ violation, then the handler.
 from __future__ import annotations
 
 import json
-from email.utils import formatdate
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from sandbox.app_jwt import looks_like_jwt, verify_app_jwt

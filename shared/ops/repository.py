@@ -207,8 +207,7 @@ async def project_settings(session: AsyncSession, project_id: uuid.UUID) -> list
 
 async def features_in_use(session: AsyncSession) -> set[str]:
     """The ``repository`` keys any project asked for (``topics``, ``teams``, ``template``...)."""
-    keys = func.jsonb_object_keys(Project.repository_settings).table_valued("key")
-    stmt = select(keys.c.key).select_from(Project).join(keys, literal(True)).distinct()
+    stmt = select(func.jsonb_object_keys(Project.repository_settings)).distinct()
     return {str(key) for key in (await session.execute(stmt)).scalars()}
 
 
