@@ -58,7 +58,7 @@ class FailedGroup(NamedTuple):
     """Failed projects sharing one ``last_error.code``."""
 
     code: str
-    count: int
+    projects: int
     latest: datetime
     """When the most recently changed of them last changed."""
     message: str

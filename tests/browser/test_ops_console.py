@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from cli.harness import ORG
 from provisioner_client import ProjectFailed, ProjectsClient
@@ -30,8 +30,8 @@ stack = module_stack("ops_console", redis_db=9, OPS_CONSOLE="1")
 
 FAILING = "Weather station bot"
 READY = ("Invoice parser", "Support triage agent", "Docs summariser")
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=900)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

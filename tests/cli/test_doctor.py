@@ -102,34 +102,36 @@ async def test_a_healthy_deployment_passes_every_check() -> None:
     assert "1 live worker" in checks["workers"].result
 
 
+def _bad_key(kind: str) -> bytes:
+    none = serialization.NoEncryption()
+    if kind == "garbage":
+        return b"not a key"
+    if kind == "encrypted":
+        encrypted = serialization.BestAvailableEncryption(b"passphrase")
+        key = rsa.generate_private_key(65537, 2048)
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encrypted
+        )
+    if kind == "ec":
+        elliptic = ec.generate_private_key(ec.SECP256R1())
+        return elliptic.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, none
+        )
+    if kind == "small rsa":
+        small = rsa.generate_private_key(65537, 1024)
+        return small.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, none
+        )
+    public = rsa.generate_private_key(65537, 2048).public_key()
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
+
+
 @pytest.mark.usefixtures("worker_alive")
 @pytest.mark.parametrize("kind", ["garbage", "encrypted", "ec", "small rsa", "public"])
 async def test_a_key_github_would_not_take_fails_the_key_check(
     env: pytest.MonkeyPatch, tmp_path: Path, kind: str
 ) -> None:
-    pem = {
-        "garbage": lambda: b"not a key",
-        "encrypted": lambda: rsa.generate_private_key(65537, 2048).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(b"passphrase"),
-        ),
-        "ec": lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        "small rsa": lambda: rsa.generate_private_key(65537, 1024).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        "public": lambda: (
-            rsa.generate_private_key(65537, 2048)
-            .public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
-        ),
-    }[kind]()
+    pem = _bad_key(kind)
     path = tmp_path / "bad.pem"
     path.write_bytes(pem)
     env.setenv("GITHUB_APP_PRIVATE_KEY_PATH", str(path))
