@@ -20,6 +20,7 @@ UV_COMPILE  = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes \
               --no-emit-package provisioner-client --custom-compile-command 'make lock' $(LOCK_ARGS)
 
 FUZZ_TIME ?= 120
+ARGS      ?=
 FUZZ_ARGS ?=
 
 .PHONY: fuzz install lock test lint format typecheck check demo sandbox api worker migrate bench clean
@@ -64,8 +65,8 @@ typecheck: install
 
 check: lint typecheck test
 
-demo: install ## the whole flow end to end against the GitHub sandbox
-	$(BIN)/provisioner demo
+demo: install ## the whole flow end to end against the GitHub sandbox (ARGS=--keep: stay up)
+	$(BIN)/provisioner demo $(ARGS)
 
 sandbox: install ## serve the GitHub sandbox on 127.0.0.1:9100
 	$(BIN)/provisioner sandbox

@@ -31,10 +31,12 @@ def create_app(
     open_resources: Callable[[], AbstractAsyncContextManager[Resources]],
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ops_console: bool = False,
 ) -> FastAPI:
     """The API app, serving with what ``open_resources()`` yields for the app's life.
 
     Request bodies over ``max_body_bytes`` are refused (413) while they are read.
+    ``ops_console`` serves the console at ``/ops`` (its resources then carry ``ops``).
     """
 
     @asynccontextmanager
@@ -60,4 +62,8 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(projects.router)
     app.include_router(budget.router)
+    if ops_console:
+        from api.ops.routes import install_ops_console  # Jinja2 and templates only when on
+
+        install_ops_console(app)
     return app

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import PrincipalDep, ResourcesDep
+from api.deps import PrincipalDep, Resources, ResourcesDep
 from api.errors import error_responses
 from shared.auth.principal import Action, authorize
 from shared.budget.models import BudgetSnapshot, PauseScope
 from shared.errors import RequestRejected
 
-__all__ = ["BudgetOut", "router"]
+__all__ = ["BudgetOut", "read_budget", "router"]
 
 router = APIRouter(prefix="/api", tags=["ops"])
 
@@ -84,8 +84,16 @@ async def get_budget(principal: PrincipalDep, resources: ResourcesDep) -> Budget
     """Writes used in the last minute and hour against the limits, any pause and why,
     requests in flight, and the projects waiting per owner (ops only)."""
     authorize(principal, Action.OPERATE)
-    if resources.budget is None:
+    budget = await read_budget(resources)
+    if budget is None:
         raise RequestRejected(503, "github_not_configured", "no GitHub App is configured")
+    return budget
+
+
+async def read_budget(resources: Resources) -> BudgetOut | None:
+    """The budget's view now (``GET /api/budget``, the ops console); None without a GitHub App."""
+    if resources.budget is None:
+        return None
     snapshot = await resources.budget.snapshot()
     depths = await resources.fair.depth_by_owner(10)
     waiting = await resources.fair.waiting_count()

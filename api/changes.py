@@ -12,12 +12,18 @@ to re-read. While it is down, one shared poll every ``fallback_every_s``
 stands in for the notifications: one query for the versions of every waited
 project (with a ``sessionmaker``; without one, every waited project is woken),
 then one shared read per changed project, however many wait on it.
+
+:meth:`ProjectChanges.subscribe_all` is for those who watch the whole fleet (the
+ops console's live pages): its event is set on every change, and
+:attr:`ProjectChanges.fleet_version` counts the changes this process has seen.
+While the listener is down each fallback tick sets it (anything may have changed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
@@ -75,6 +81,9 @@ class ProjectChanges:
         """The last version the fallback poll saw of each waited-on project."""
         self._reads: dict[uuid.UUID, tuple[int, asyncio.Future[Any]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._fleet: set[asyncio.Event] = set()
+        self._fleet_changes = 0
+        self._boot = secrets.token_hex(4)
         self._listening = asyncio.Event()
         self.notifications = 0
         self.connections = 0
@@ -90,6 +99,27 @@ class ProjectChanges:
     def waiting(self) -> int:
         """How many requests are waiting now."""
         return sum(len(events) for events in self._waiters.values())
+
+    @property
+    def fleet_version(self) -> str:
+        """Names how many changes of any project this process has seen (``<boot>.<n>``):
+        a watcher holding the same value has missed none."""
+        return f"{self._boot}.{self._fleet_changes}"
+
+    @contextlib.contextmanager
+    def subscribe_all(self) -> Iterator[asyncio.Event]:
+        """An event set whenever any project changes, for the duration of the block."""
+        event = asyncio.Event()
+        self._fleet.add(event)
+        try:
+            yield event
+        finally:
+            self._fleet.discard(event)
+
+    def _fleet_changed(self) -> None:
+        self._fleet_changes += 1
+        for event in self._fleet:
+            event.set()
 
     async def start(self, *, ready_within_s: float = 5.0) -> None:
         """Start listening; returns once listening or after ``ready_within_s`` regardless."""
@@ -156,11 +186,13 @@ class ProjectChanges:
                 event.set()
 
     def _wake_all(self) -> None:
+        self._fleet_changed()
         for project_id in list(self._waiters):
             self._wake(project_id)
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         self.notifications += 1
+        self._fleet_changed()
         try:
             project_id = uuid.UUID(payload.partition(":")[0])
         except ValueError:
@@ -211,7 +243,11 @@ class ProjectChanges:
     async def _fallback_forever(self) -> None:
         while True:
             await asyncio.sleep(self._fallback_every)
-            if self.listening or not self._waiters:
+            if self.listening:
+                continue
+            if self._fleet:
+                self._fleet_changed()
+            if not self._waiters:
                 continue
             try:
                 await self._fallback_poll()

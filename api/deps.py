@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.changes import ProjectChanges
+from api.ops.config import OpsConfig
 from api.projects.waiting import LongPolls
 from shared.auth import repository as token_repository
 from shared.auth.models import TokenRole
@@ -47,6 +48,7 @@ __all__ = [
     "ResourcesDep",
     "SessionDep",
     "get_resources",
+    "look_up_principal",
 ]
 
 
@@ -76,6 +78,8 @@ class Resources:
     """The per-minute limits in Redis; ``None`` enforces none of them."""
     long_polls: LongPolls = field(default_factory=LongPolls)
     """The long polls this process serves now (at most ``limits.max_long_polls``)."""
+    ops: OpsConfig | None = None
+    """The ops console's configuration; ``None`` when it is not served."""
 
 
 def get_resources(request: Request) -> Resources:
@@ -138,16 +142,18 @@ async def _principal(
         return principal
     if resources.unknown_tokens.recently_refused(token_hash):
         raise not_authenticated("the API token is unknown, revoked or expired")
-    return await _look_up(session, resources.principals, token_hash, resources.unknown_tokens)
+    return await look_up_principal(
+        session, resources.principals, token_hash, resources.unknown_tokens
+    )
 
 
-async def _look_up(
+async def look_up_principal(
     session: AsyncSession,
     cache: PrincipalCache,
     token_hash: str,
     refused: UnknownTokens | None = None,
 ) -> Principal:
-    """Ask the database who ``token_hash`` is (401 when unknown, revoked or expired);
+    """Who ``token_hash`` is: ask the database (401 when unknown, revoked or expired);
     a refused token is remembered in ``refused`` so that a flood of it costs no query."""
     token = await token_repository.find_token(session, token_hash)
     if token is None:
@@ -176,7 +182,7 @@ def _principal_recheck(
         if resources.principals.get(token_hash, max_age_s=PRINCIPAL_RECHECK_S) is not None:
             return
         async with resources.sessionmaker() as session:
-            await _look_up(session, resources.principals, token_hash)
+            await look_up_principal(session, resources.principals, token_hash)
 
     return recheck
 

@@ -1,15 +1,19 @@
 """``provisioner demo``: the whole flow against the sandbox, in separate processes.
 
-Starts the GitHub sandbox, the API and a worker as child processes, creates
-"Тестовый бот" with one secret, prints every status until ``ready``, shows
-what landed in the (sandbox) repository, then stops everything it started.
+Starts the GitHub sandbox, the API (with the ops console) and a worker as child
+processes, creates "Тестовый бот" with one secret, prints every status until
+``ready``, shows what landed in the (sandbox) repository, prints the ops
+console's URL and an ops token, then stops everything it started; with
+``--keep`` it leaves all of it running until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -126,7 +130,26 @@ async def _story(stack: Stack) -> int:
     return 0
 
 
-async def _demo(keep_database: bool) -> int:
+async def _console(stack: Stack, *, keep_running: bool) -> None:
+    """Print how to open the ops console; with ``keep_running``, wait for Ctrl-C."""
+    ops_token = await stack.token("ops", "demo-ops")
+    _say(f"7. ops console: {stack.api_url}/ops  (sign in with this ops token: {ops_token})")
+    if not keep_running:
+        return
+    _say("   the stack keeps running; press Ctrl-C to stop it")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):
+                loop.remove_signal_handler(sig)
+
+
+async def _demo(keep_database: bool, keep_running: bool) -> int:
     _say("1. PostgreSQL and Redis answer; a fresh demo database, migrated")
     await check_redis()
     database = await create_database(DEMO_DATABASE)
@@ -141,19 +164,24 @@ async def _demo(keep_database: bool) -> int:
             database_url=database.url,
             sandbox=Sandbox(process=True, latency_s=SANDBOX_LATENCY_MS / 1000, teams=("platform",)),
             announce=True,
+            env={"OPS_CONSOLE": "1"},
         ) as stack:
-            return await _story(stack)
+            code = await _story(stack)
+            await _console(stack, keep_running=keep_running)
+            return code
     finally:
         if not keep_database:
             await drop_database(database)
 
 
-def run_demo(*, keep_database: bool = False) -> int:
-    """Run the demo; returns the exit status (0 when the project became ready)."""
+def run_demo(*, keep_database: bool = False, keep_running: bool = False) -> int:
+    """Run the demo; returns the exit status (0 when the project became ready).
+
+    ``keep_running`` leaves the stack up until Ctrl-C (or SIGTERM)."""
     configure_logging(LoggingSettings(level="WARNING", format="console"))
-    code = asyncio.run(_demo(keep_database))
+    code = asyncio.run(_demo(keep_database, keep_running))
     _say(
-        "7. everything the demo started is stopped"
+        "8. everything the demo started is stopped"
         + ("" if keep_database else "; demo database dropped")
     )
     return code

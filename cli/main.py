@@ -95,6 +95,25 @@ def migrate() -> None:
     typer.echo("database is at the newest migration")
 
 
+@app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check a deployment before its first project: settings, App key, GitHub, the
+    installation's permissions, PostgreSQL, Redis, workers. Exits 1 when a check fails."""
+    import asyncio
+
+    from cli.doctor import diagnose, render_json, render_table
+    from cli.doctor.model import failed
+    from shared.logging import configure_logging
+    from shared.settings import LoggingSettings
+
+    configure_logging(LoggingSettings(level="ERROR", format="console"))
+    checks = asyncio.run(diagnose())
+    typer.echo(render_json(checks) if as_json else render_table(checks))
+    raise typer.Exit(1 if failed(checks) else 0)
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
@@ -119,14 +138,20 @@ def sandbox(ctx: typer.Context) -> None:
 
 @app.command()
 def demo(
-    keep: Annotated[bool, typer.Option(help="Keep the demo database afterwards.")] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(help="Keep the stack up (the ops console too) until Ctrl-C."),
+    ] = False,
+    keep_database: Annotated[
+        bool, typer.Option(help="Keep the demo database after stopping.")
+    ] = False,
 ) -> None:
     """The whole flow end to end against the sandbox, printing what happens."""
     _require_sandbox_extra()
     from cli.demo import run_demo
 
     try:
-        code = run_demo(keep_database=keep)
+        code = run_demo(keep_database=keep_database, keep_running=keep)
     except ConfigError as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(code)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.changes import ProjectChanges
 from api.deps import Resources as ApiResources
+from api.ops.config import OpsConfig
 from shared.budget.budget import GitHubBudget
 from shared.crypto import SecretsCipher, cipher_from
 from shared.db.engine import create_engine, create_sessionmaker
@@ -136,6 +137,11 @@ async def api_resources(settings: Settings) -> AsyncIterator[ApiResources]:
             budget=resources.budget,
             limits=settings.api.limits,
             limiter=RateLimiter(resources.queue),
+            ops=OpsConfig(
+                queue_name=settings.redis.queue_name, session_ttl_s=settings.ops.session_ttl_s
+            )
+            if settings.ops.console
+            else None,
         )
 
 

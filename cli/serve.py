@@ -16,7 +16,11 @@ __all__ = ["api_app_from_environment", "run_api", "run_worker"]
 
 
 def _api_app(settings: Settings) -> FastAPI:
-    return create_app(partial(api_resources, settings), max_body_bytes=settings.api.max_body_bytes)
+    return create_app(
+        partial(api_resources, settings),
+        max_body_bytes=settings.api.max_body_bytes,
+        ops_console=settings.ops.console,
+    )
 
 
 def api_app_from_environment() -> FastAPI:

@@ -244,7 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{org}={iid}" for org, iid in installs.items()
     )
     config = uvicorn.Config(
-        sb.app, host=args.host, port=args.port, log_level="warning", lifespan="off"
+        sb.app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        lifespan="off",
+        date_header=False,  # the sandbox sends GitHub's Date, from its own clock
     )
     server = _AnnouncingServer(config, details)
     server.run()

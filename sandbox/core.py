@@ -133,6 +133,12 @@ class GitHubSandbox(Seeding, Drift):
             self._state.installations.pop(installation_id, None)
             self._state.tokens.revoke_installation(installation_id)
 
+    @property
+    def installation_ids(self) -> list[int]:
+        """The ids of every installation, oldest first."""
+        with self._state.lock:
+            return list(self._state.installations)
+
     def installation(self, installation_id: int) -> Installation | None:
         """An installation by id."""
         return self._state.installations.get(installation_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from sandbox.app_jwt import looks_like_jwt, verify_app_jwt
@@ -106,6 +107,9 @@ class Pipeline:
                 outcome.headers = {**trace.window.headers(), **outcome.headers}
             outcome.flight_key = trace.flight_key
         outcome.headers["x-github-request-id"] = request_id
+        # GitHub dates every answer; ours come from the sandbox's clock (servers run with
+        # uvicorn's own Date header off), so tests can put GitHub's time ahead or behind.
+        outcome.headers["date"] = formatdate(self.state.clock(), usegmt=True)
         outcome.headers.setdefault("x-github-media-type", "github.v3; format=json")
         outcome.headers.setdefault("x-github-api-version-selected", "2022-11-28")
         self._record(req, parsed, outcome, trace.ctx)

@@ -46,6 +46,7 @@ def serve_in_thread(
         log_level="critical",
         lifespan="off",
         access_log=False,
+        date_header=False,  # the sandbox sends GitHub's Date, from its own clock
     )
     server = _Server(config)
     thread = threading.Thread(target=server.run, name="github-sandbox", daemon=True)

@@ -13,7 +13,7 @@ from arq.worker import Worker, func
 from shared.jobs import PROVISION_JOB, arq_redis_settings, deserialize, serialize
 from shared.settings import RedisSettings, WorkerSettings
 from worker.context import WorkerState
-from worker.health import health_check_key
+from worker.health import Heartbeat, health_check_key
 from worker.provision import provision_project
 from worker.sweeper import sweep_unfinished
 
@@ -36,10 +36,25 @@ def build_worker(
     and arq options in ``overrides``.
     """
 
+    worker: Worker | None = None
+
+    def job_counts() -> tuple[int, int, int, int]:
+        if worker is None:
+            return 0, 0, 0, 0
+        return len(worker.job_tasks), worker.jobs_complete, worker.jobs_failed, worker.jobs_retried
+
     async def on_startup(ctx: dict[str, Any]) -> None:
         stack = AsyncExitStack()
         ctx["state"] = await stack.enter_async_context(open_state())
         ctx["exit_stack"] = stack
+        heartbeat = Heartbeat(
+            ctx["redis"],
+            redis.queue_name,
+            interval_s=config.health_check_interval_s,
+            counts=job_counts,
+        )
+        await heartbeat.start()
+        stack.push_async_callback(heartbeat.stop)
         _log.info("worker.started", queue=redis.queue_name)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -84,4 +99,5 @@ def build_worker(
         "burst": burst,
     }
     options.update(overrides)
-    return Worker(**options)
+    worker = Worker(**options)
+    return worker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from base64 import b64decode
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,23 +26,19 @@ class Installation:
     account_type: str
     app_id: int | None = None
     """The App's numeric id (the JWT may name the App by its client id instead)."""
-    permissions: Mapping[str, str] | None = None
-    """What the installation was granted (``{"administration": "write", ...}``)."""
+    permissions: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """What the installation was granted (``{"contents": "write", ...}``)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Installation:
         account = data.get("account") or {}
-        raw_permissions = data.get("permissions")
+        granted = data.get("permissions") or {}
         return cls(
             id=int(data["id"]),
             account_login=str(account.get("login", "")),
             account_type=str(account.get("type", "")),
             app_id=int(data["app_id"]) if data.get("app_id") is not None else None,
-            permissions=(
-                {str(k): str(v) for k, v in raw_permissions.items()}
-                if isinstance(raw_permissions, Mapping)
-                else None
-            ),
+            permissions={str(k): str(v) for k, v in granted.items()},
         )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "DatabaseSettings",
     "GitHubSettings",
     "LoggingSettings",
+    "OpsSettings",
     "RedisSettings",
     "SecretsSettings",
     "Settings",
@@ -264,6 +265,20 @@ class AgentSettings(BaseSettings):
         return value
 
 
+class OpsSettings(BaseSettings):
+    """The ops console at ``/ops``: ``OPS_CONSOLE`` (off unless 1) and its sign-in sessions."""
+
+    model_config = section("OPS_")
+
+    console: bool = Field(default=False, description="Serve the ops console at /ops.")
+    session_ttl_s: int = Field(
+        default=8 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="A console sign-in lasts this long (the session cookie's Max-Age).",
+    )
+
+
 class LoggingSettings(BaseSettings):
     """Log output: ``LOG_LEVEL`` and ``LOG_FORMAT`` (``json`` or ``console``)."""
 
@@ -286,6 +301,7 @@ _SECTIONS: dict[str, type[BaseSettings]] = {
     "api": ApiSettings,
     "worker": WorkerSettings,
     "agents": AgentSettings,
+    "ops": OpsSettings,
     "logging": LoggingSettings,
 }
 
@@ -302,6 +318,7 @@ class Settings(BaseModel):
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     agents: AgentSettings = Field(default_factory=AgentSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 
@@ -319,12 +336,18 @@ def _variable(section: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
     return (str(section.model_config.get("env_prefix", "")) + name).upper()
 
 
-def load_settings(*, require_github: bool = False, require_secrets_key: bool = False) -> Settings:
+def load_settings(
+    *,
+    require_github: bool = False,
+    require_secrets_key: bool = False,
+    parse_app_key: bool = True,
+) -> Settings:
     """Read and check every section now; the first problem is a :class:`ConfigError`.
 
     The App key is parsed here when an App is configured (or ``require_github``),
     so a bad key is one line at start, not a failure on the first job; so is
-    ``SECRETS_KEY`` when it is set (or ``require_secrets_key``).
+    ``SECRETS_KEY`` when it is set (or ``require_secrets_key``). ``parse_app_key``
+    False leaves the key to the caller (``provisioner doctor`` checks it on its own).
     """
     sections: dict[str, BaseSettings] = {}
     for name, kind in _SECTIONS.items():
@@ -335,7 +358,7 @@ def load_settings(*, require_github: bool = False, require_secrets_key: bool = F
             message = str(first["msg"]).removeprefix("Value error, ")
             raise ConfigError(f"{_variable(kind, first['loc'])}: {message}") from None
     settings = Settings.model_validate(sections)
-    if require_github or settings.github.configured:
+    if parse_app_key and (require_github or settings.github.configured):
         _ = settings.github.app
     if require_secrets_key and not settings.secrets.all_keys():
         raise ConfigError("SECRETS_KEY is not set: give 32 random bytes in base64")

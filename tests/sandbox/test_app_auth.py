@@ -229,3 +229,19 @@ async def test_narrowing_beyond_the_installation_is_422(
         f"/app/installations/{inst}/access_tokens", headers=app_headers(), json=narrow
     )
     assert r.status_code == 422
+
+
+async def test_every_answer_is_dated_by_the_sandbox_clock(
+    client: httpx.AsyncClient, app_key: rsa.RSAPrivateKey, clock: FakeClock
+) -> None:
+    from email.utils import parsedate_to_datetime
+
+    ok = await client.get("/app", headers=bearer(make_jwt(app_key, clock())))
+    refused = await client.get("/app", headers=bearer("not-a-jwt"))
+    clock.advance(3600)
+    later = await client.get("/app", headers=bearer(make_jwt(app_key, clock())))
+
+    for answer, expected in ((ok, clock() - 3600), (refused, clock() - 3600), (later, clock())):
+        assert answer.headers.get_list("date") == [answer.headers["date"]]
+        assert parsedate_to_datetime(answer.headers["date"]).timestamp() == int(expected)
+    assert refused.status_code == 401
