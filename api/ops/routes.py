@@ -19,7 +19,7 @@ def _wants_fragment(request: Request) -> bool:
 
 async def _not_signed_in(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotSignedIn)
-    target = "/ops/login?" + (f"next={request.url.path}" if request.method == "GET" else "")
+    target = f"/ops/login?next={request.url.path}" if request.method == "GET" else "/ops/login"
     if _wants_fragment(request):  # htmx navigates the whole page there
         return JSONResponse(
             {"error": "not_authenticated", "detail": exc.reason},
