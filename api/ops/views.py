@@ -22,7 +22,7 @@ from shared.errors import RequestRejected
 from shared.heartbeats import WorkerBeat, live_workers
 from shared.ops import repository as ops_repository
 from shared.ops.repository import FailedGroup, OldestUnfinished
-from shared.projects import repository
+from shared.projects import repository, settings_rows
 from shared.projects.cursors import decode_project_cursor, encode_project_cursor
 from shared.projects.models import STATUSES, Project, ProjectEvent, ProjectSetting
 from shared.projects.schemas import ProjectOut
@@ -199,7 +199,10 @@ async def project_view(session: AsyncSession, project_id: uuid.UUID) -> ProjectV
         owner=project.owner,
         repository_settings=dict(project.repository_settings or {}),
         secret_errors=await ops_repository.secret_errors(session, project.id),
-        settings=await ops_repository.project_settings(session, project.id),
+        settings=[
+            row
+            for _, row in sorted((await settings_rows.setting_rows(session, project.id)).items())
+        ],
         events=events[:EVENTS_SHOWN],
         more_events=len(events) > EVENTS_SHOWN,
     )

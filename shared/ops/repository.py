@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,10 +16,9 @@ from shared.projects.models import (
     Project,
     ProjectEvent,
     ProjectSecret,
-    ProjectSetting,
     ProjectStatus,
 )
-from shared.projects.repository import Cursor, ProjectPage
+from shared.projects.repository import Cursor, ProjectPage, project_page
 
 __all__ = [
     "FailedGroup",
@@ -31,7 +30,6 @@ __all__ = [
     "find_projects",
     "hourly_outcomes",
     "oldest_unfinished",
-    "project_settings",
     "secret_errors",
     "status_counts",
 ]
@@ -184,25 +182,7 @@ async def find_projects(
         stmt = stmt.where(Project.status == status)
     if error_code is not None:
         stmt = stmt.where(_error_code_is(error_code))
-    if after is not None:
-        cursor = tuple_(*after, types=[Project.created_at.type, Project.id.type])
-        stmt = stmt.where(tuple_(Project.created_at, Project.id) < cursor)
-    stmt = stmt.order_by(Project.created_at.desc(), Project.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars())
-    if len(rows) <= limit:
-        return ProjectPage(rows, None)
-    items = rows[:limit]
-    return ProjectPage(items, (items[-1].created_at, items[-1].id))
-
-
-async def project_settings(session: AsyncSession, project_id: uuid.UUID) -> list[ProjectSetting]:
-    """The outcomes of the project's repository settings, by setting."""
-    stmt = (
-        select(ProjectSetting)
-        .where(ProjectSetting.project_id == project_id)
-        .order_by(ProjectSetting.setting)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return await project_page(session, stmt, after=after, limit=limit)
 
 
 async def features_in_use(session: AsyncSession) -> set[str]:

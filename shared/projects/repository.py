@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.projects.models import (
@@ -35,6 +35,7 @@ __all__ = [
     "list_events",
     "list_projects",
     "pending_secret_values",
+    "project_page",
     "purge_failed_secrets",
     "purged_secret_names",
     "record_secret_outcomes",
@@ -139,16 +140,20 @@ async def list_projects(
             stmt = stmt.where(Project.owner.in_(chosen))
     if status is not None:
         stmt = stmt.where(Project.status == status)
+    return await project_page(session, stmt, after=after, limit=limit)
+
+
+async def project_page(
+    session: AsyncSession, stmt: Select[Project], *, after: Cursor | None, limit: int
+) -> ProjectPage:
+    """One page of ``stmt``'s projects, newest first, after the keyset cursor ``after``."""
     if after is not None:
         cursor = tuple_(*after, types=[Project.created_at.type, Project.id.type])
         stmt = stmt.where(tuple_(Project.created_at, Project.id) < cursor)
     stmt = stmt.order_by(Project.created_at.desc(), Project.id.desc()).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars())
-    if len(rows) <= limit:
-        return ProjectPage(rows, None)
     items = rows[:limit]
-    last = items[-1]
-    return ProjectPage(items, (last.created_at, last.id))
+    return ProjectPage(items, (items[-1].created_at, items[-1].id) if len(rows) > limit else None)
 
 
 async def list_events(
