@@ -13,10 +13,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import budget, health, metrics
+from api import budget, health, metrics, webhooks
 from api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from api.deps import Resources
 from api.errors import install_error_handlers
+from api.projects import changes as project_changes
 from api.projects import endpoints as projects
 from api.request_context import RequestContextMiddleware
 
@@ -61,6 +62,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(projects.router)
+    app.include_router(project_changes.router)
+    app.include_router(webhooks.router)
     app.include_router(budget.router)
     if ops_console:
         from api.ops.routes import install_ops_console  # Jinja2 and templates only when on

@@ -16,6 +16,7 @@ from typing import Annotated
 from arq.connections import ArqRedis
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.changes import ProjectChanges
@@ -80,6 +81,8 @@ class Resources:
     """The long polls this process serves now (at most ``limits.max_long_polls``)."""
     ops: OpsConfig | None = None
     """The ops console's configuration; ``None`` when it is not served."""
+    webhook_secret: SecretStr | None = None
+    """Verifies GitHub's webhook deliveries; ``None`` refuses them (503)."""
 
 
 def get_resources(request: Request) -> Resources:

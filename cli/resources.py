@@ -25,11 +25,13 @@ from shared.crypto import SecretsCipher, cipher_from
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.fair_queue import FairQueue, fair_queue
 from shared.github.client import GitHubClient
+from shared.github.transport import RequestGate
 from shared.github_budget import BudgetGate, budget_config
 from shared.jobs import open_queue
 from shared.projects.repo_tokens import RepoTokenMinter
 from shared.provisioning.steps import Provisioner
 from shared.rate_limits import RateLimiter
+from shared.reconcile_share import ShareGate
 from shared.settings import Settings
 from worker.context import WorkerState
 from worker.metrics import WorkerMetrics
@@ -88,11 +90,14 @@ async def build_resources(
         github, budget = None, None
         if settings.github.configured:
             budget = GitHubBudget(queue, budget_config(settings.github))
+            gate: RequestGate = BudgetGate(
+                budget, on_wait=metrics.budget_wait_seconds.observe if metrics else None
+            )
+            if role == "worker":  # drift correction runs there, within its share
+                gate = ShareGate(gate, queue, budget.config, settings.worker.reconcile_budget_share)
             github = GitHubClient(
                 settings.github.app,
-                gate=BudgetGate(
-                    budget, on_wait=metrics.budget_wait_seconds.observe if metrics else None
-                ),
+                gate=gate,
                 max_wait_s=settings.github.budget_wait_s,
                 observe=metrics.github_request if metrics else None,
             )
@@ -142,6 +147,7 @@ async def api_resources(settings: Settings) -> AsyncIterator[ApiResources]:
             )
             if settings.ops.console
             else None,
+            webhook_secret=settings.github.webhook_secret,
         )
 
 

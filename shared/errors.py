@@ -168,6 +168,12 @@ API_ERROR_CODES: Mapping[str, str] = {
     "rate_limited": "too many creates or token mints in a minute; see Retry-After (429)",
     "too_many_projects": "the owner has as many active projects as allowed (429)",
     "too_many_long_polls": "this API process has as many long polls as it serves (503)",
+    "precondition_required": "a change needs If-Match with the project's ETag (428)",
+    "precondition_failed": "the project changed since that ETag (412)",
+    "not_changeable": "the project's status allows no such change (409)",
+    "secret_not_found": "the project has no secret of that name (404)",
+    "webhook_signature_invalid": "X-Hub-Signature-256 is missing or wrong (401)",
+    "webhooks_not_configured": "GITHUB_WEBHOOK_SECRET is not set (503)",
 }
 """Every ``error`` an API answer can carry besides HTTP's own (``method_not_allowed``...),
 GitHub's codes (a refused repository token answers GitHub's ``github_*`` code) and

@@ -110,6 +110,16 @@ class FairQueue:
         self._dispatch = queue.register_script(_DISPATCH)
         self._hold = queue.register_script(_HOLD)
 
+    @property
+    def queue_name(self) -> str:
+        """arq's queue name (a prefix for keys of this deployment)."""
+        return self._queue_name
+
+    @property
+    def queue(self) -> ArqRedis:
+        """arq's queue behind the waiting lists (for jobs that skip them)."""
+        return self._queue
+
     async def submit(self, project_id: UUID, generation: int, owner: str) -> bool:
         """Queue the project's job behind its owner's others, then dispatch what fits.
 

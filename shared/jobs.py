@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from arq.connections import ArqRedis, create_pool
 from arq.connections import RedisSettings as ArqRedisSettings
@@ -18,10 +18,12 @@ from arq.constants import result_key_prefix
 from shared.settings import RedisSettings
 
 __all__ = [
+    "MAINTAIN_JOB",
     "PROVISION_JOB",
     "arq_redis_settings",
     "deserialize",
     "discard_result",
+    "enqueue_maintenance",
     "open_queue",
     "parse_job_id",
     "provision_job_id",
@@ -29,6 +31,8 @@ __all__ = [
 ]
 
 PROVISION_JOB = "provision_project"
+MAINTAIN_JOB = "maintain_project"
+"""Everything after provisioning: changes, secrets, drift correction, archiving."""
 
 
 def arq_redis_settings(redis: RedisSettings) -> ArqRedisSettings:
@@ -63,6 +67,19 @@ def parse_job_id(job_id: str) -> tuple[UUID, int] | None:
         return UUID(parts[1]), int(parts[2])
     except ValueError:
         return None
+
+
+async def enqueue_maintenance(queue: ArqRedis, project_id: UUID, *, defer_s: float = 0) -> str:
+    """Enqueue a maintenance job for the project; returns its id.
+
+    Each has an id of its own: duplicates are harmless (one job at a time works on a
+    project, and one finding nothing to do ends at once).
+    """
+    job_id = f"maintain:{project_id}:{uuid4().hex[:12]}"
+    await queue.enqueue_job(
+        MAINTAIN_JOB, str(project_id), _job_id=job_id, _defer_by=defer_s or None
+    )
+    return job_id
 
 
 async def open_queue(settings: RedisSettings) -> ArqRedis:

@@ -15,7 +15,7 @@ import uuid
 import structlog
 
 from shared.fair_queue import FairQueue
-from shared.jobs import provision_job_id
+from shared.jobs import enqueue_maintenance, provision_job_id
 
 __all__ = ["ENQUEUE_TIMEOUT_S", "PendingJobs"]
 
@@ -29,19 +29,37 @@ class PendingJobs:
 
     def __init__(self) -> None:
         self._jobs: list[tuple[uuid.UUID, int, str]] = []
+        self._maintenance: list[uuid.UUID] = []
 
     def add(self, project_id: uuid.UUID, generation: int, owner: str) -> None:
         """Submit the ``owner``'s project's ``generation`` job after the commit."""
         if (project_id, generation, owner) not in self._jobs:
             self._jobs.append((project_id, generation, owner))
 
+    def add_maintenance(self, project_id: uuid.UUID) -> None:
+        """Enqueue a maintenance job for the project after the commit."""
+        if project_id not in self._maintenance:
+            self._maintenance.append(project_id)
+
     def drop(self) -> None:
         """Forget every job (the transaction rolled back)."""
         self._jobs.clear()
+        self._maintenance.clear()
 
     async def flush(self, queue: FairQueue) -> None:
         """Submit every held job; failures are logged as warnings and left to the sweeper."""
         jobs, self._jobs = self._jobs, []
+        maintenance, self._maintenance = self._maintenance, []
+        for project_id in maintenance:
+            try:
+                async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
+                    job_id = await enqueue_maintenance(queue.queue, project_id)
+            except Exception as exc:  # the sweeper finds the change pending and enqueues it
+                _log.warning(
+                    "job.enqueue_failed", project_id=str(project_id), error=f"{type(exc).__name__}"
+                )
+                continue
+            _log.info("job.enqueued", project_id=str(project_id), job_id=job_id)
         for project_id, generation, owner in jobs:
             job_id = provision_job_id(project_id, generation)
             try:

@@ -10,11 +10,13 @@ import structlog
 from arq import cron
 from arq.worker import Worker, func
 
-from shared.jobs import PROVISION_JOB, arq_redis_settings, deserialize, serialize
+from shared.jobs import MAINTAIN_JOB, PROVISION_JOB, arq_redis_settings, deserialize, serialize
 from shared.settings import RedisSettings, WorkerSettings
 from worker.context import WorkerState
 from worker.health import Heartbeat, health_check_key
+from worker.maintain import maintain_project
 from worker.provision import provision_project
+from worker.reconcile import schedule_maintenance
 from worker.sweeper import sweep_unfinished
 
 __all__ = ["build_worker"]
@@ -63,25 +65,35 @@ def build_worker(
             await stack.aclose()
         _log.info("worker.stopped")
 
+    sweep_seconds = set(range(0, 60, config.sweep_every_s)) if config.sweep_every_s < 60 else {0}
     options: dict[str, Any] = {
         "functions": [
             func(
                 provision_project, name=PROVISION_JOB, max_tries=1_000, timeout=config.job_timeout_s
-            )
+            ),
+            func(
+                maintain_project, name=MAINTAIN_JOB, max_tries=1_000, timeout=config.job_timeout_s
+            ),
         ],
         "cron_jobs": [
             cron(
                 sweep_unfinished,
                 name="sweep_unfinished",
-                second=set(range(0, 60, config.sweep_every_s))
-                if config.sweep_every_s < 60
-                else {0},
+                second=sweep_seconds,
                 unique=True,
                 run_at_startup=False,
                 # arq re-runs a killed job after the longest timeout of any function + 10 s:
                 # the sweeper must not lengthen that.
                 timeout=config.job_timeout_s,
-            )
+            ),
+            cron(
+                schedule_maintenance,
+                name="schedule_maintenance",
+                second=sweep_seconds,
+                unique=True,
+                run_at_startup=False,
+                timeout=config.job_timeout_s,
+            ),
         ],
         "redis_settings": arq_redis_settings(redis),
         "queue_name": redis.queue_name,

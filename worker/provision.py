@@ -28,13 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db.engine import session_scope
 from shared.errors import DatabaseUnavailable, Failure, InternalError, TriesExhausted
 from shared.failures import classify
-from shared.jobs import parse_job_id
-from shared.projects import lifecycle, repository, settings_rows
+from shared.github.repo_lifecycle import RepositoryLifecycleAPI
+from shared.jobs import enqueue_maintenance, parse_job_id
+from shared.projects import after_ready, lifecycle, repository, settings_rows
 from shared.projects import progress as progress_rows
-from shared.projects.models import Project, ProjectStatus
+from shared.projects.models import Project, ProjectStatus, SyncState
+from shared.projects.reconcile_schedule import next_reconcile_at
 from shared.provisioning.errors import SecretsIncomplete, SecretsPurged
 from shared.provisioning.settings.entries import desired_settings
-from shared.provisioning.values import ProjectSpec, ProvisionResult, SecretOutcome
+from shared.provisioning.values import Progress, ProjectSpec, ProvisionResult, SecretOutcome
 from worker.backoff import retry_delay
 from worker.context import WorkerState, state_of
 from worker.progress import DatabaseProgress, saved_progress
@@ -91,6 +93,7 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
     parsed = parse_job_id(job_id)
     generation = parsed[1] if parsed is not None else None
     started = time.monotonic()
+    handed_over = False
     try:
         async with session_scope(state.sessionmaker) as session:
             project = None
@@ -102,27 +105,27 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
                 _log.info("job.nothing_to_do", generation=generation)
                 return "skipped"
             structlog.contextvars.bind_contextvars(attempt=project.attempts)
-            if _retried_too_long(project, state.config.retry_for_s):
+            # An archive asked between attempts: this one never starts (none is cut short).
+            handed_over = await after_ready.hand_over_removal(session, project)
+            if handed_over:
+                pass
+            elif _retried_too_long(project, state.config.retry_for_s):
                 await _fail(session, project, _exhausted(project, state.config.retry_for_s))
                 return "failed"
             # Values are purged only from failed projects: a retried one runs in generation 2+.
-            if project.generation > 1 and (
+            elif project.generation > 1 and (
                 purged := await repository.purged_secret_names(session, project.id)
             ):
                 await _fail(session, project, SecretsPurged(purged).failure())
                 return "failed"
-            asked_before = project.create_requested_at is not None
-            await lifecycle.note_create_requested(session, project)
-            await session.flush()
-            spec = await _spec_of(session, project)
-            creates = (  # none can exist before the project's first create request
-                await progress_rows.sent_creates(session, project.id, project.generation)
-                if asked_before
-                else ()
-            )
-            rows = await settings_rows.setting_rows(session, project.id) if spec.settings else {}
-            progress = saved_progress(project, creates, rows)
-            ciphertexts = await repository.pending_secret_values(session, project.id)
+            else:
+                spec, progress, ciphertexts = await _prepare(session, project)
+        if handed_over:
+            await enqueue_maintenance(state.fair.queue, project_id)
+            _log.info("job.archive_instead")
+            return "archiving"
+        if project.missing_reason == "archived":  # archived behind our back: adopt it again
+            await _unarchive(state, project.repo_name)
         secrets = {n: SecretStr(state.cipher.decrypt(v)) for n, v in ciphertexts.items()}
         _log.info(
             "job.attempt_started", secrets=len(secrets), resumed=progress.repository is not None
@@ -146,7 +149,32 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             _log.exception("job.unexpected_error")
         outcomes = exc.outcomes if isinstance(exc, SecretsIncomplete) else None
         return await _handle_failure(state, job_id, project_id, failure, outcomes)
-    return await _finish(state, project_id, result)
+    return await _finish(state, project_id, result, spec.description)
+
+
+async def _prepare(
+    session: AsyncSession, project: Project
+) -> tuple[ProjectSpec, Progress, dict[str, bytes]]:
+    """What the attempt works from: the spec, what earlier attempts finished, the values."""
+    asked_before = project.create_requested_at is not None
+    await lifecycle.note_create_requested(session, project)
+    await session.flush()
+    spec = await _spec_of(session, project)
+    creates = (  # none can exist before the project's first create request
+        await progress_rows.sent_creates(session, project.id, project.generation)
+        if asked_before
+        else ()
+    )
+    rows = await settings_rows.setting_rows(session, project.id) if spec.settings else {}
+    progress = saved_progress(project, creates, rows)
+    ciphertexts = await repository.pending_secret_values(session, project.id)
+    return spec, progress, ciphertexts
+
+
+async def _unarchive(state: WorkerState, repo_name: str) -> None:
+    org = (await state.github.installation()).account_login
+    if await RepositoryLifecycleAPI(state.github).set_archived(org, repo_name, False):
+        _log.info("job.repo_unarchived", repo=f"{org}/{repo_name}")
 
 
 async def _spec_of(session: AsyncSession, project: Project) -> ProjectSpec:
@@ -164,8 +192,11 @@ async def _spec_of(session: AsyncSession, project: Project) -> ProjectSpec:
     )
 
 
-async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult) -> str:
+async def _finish(
+    state: WorkerState, project_id: UUID, result: ProvisionResult, description: str | None
+) -> str:
     installation = await state.github.installation()
+    follow_up = False
     async with session_scope(state.sessionmaker) as session:
         project = await _locked_in_progress(session, project_id)
         if project is None:
@@ -176,8 +207,19 @@ async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult)
             {name: (o.state, o.code, o.message) for name, o in result.secrets.items()},
         )
         await lifecycle.mark_ready(
-            session, project, repo=result.repository, installation_id=installation.id
+            session,
+            project,
+            repo=result.repository,
+            installation_id=installation.id,
+            description=description,
+            reconcile_at=next_reconcile_at(datetime.now(UTC), state.config.reconcile_interval_s),
         )
+        # A change or an archive asked while this job ran is the maintenance job's now.
+        follow_up = await after_ready.hand_over_removal(session, project) or (
+            project.sync_state == SyncState.PENDING
+        )
+    if follow_up:
+        await enqueue_maintenance(state.fair.queue, project_id)
     _log.info(
         "job.ready",
         repo=result.repository.full_name,
@@ -207,7 +249,10 @@ async def _handle_failure(
                 project.id,
                 {n: (o.state, o.code, o.message) for n, o in outcomes.items()},
             )
-        if not failure.spends_attempt:
+        archive = await after_ready.hand_over_removal(session, project)
+        if archive:  # asked while this attempt ran: no retry, the repository is archived
+            pass
+        elif not failure.spends_attempt:
             delay = max(0.0, failure.retry_after or 0.0)
             until = datetime.now(UTC) + timedelta(seconds=delay)
             await lifecycle.record_deferral(
@@ -230,6 +275,9 @@ async def _handle_failure(
             await lifecycle.record_transient_failure(
                 session, project, code=failure.code, message=failure.message, retry_at=retry_at
             )
+    if archive:
+        await enqueue_maintenance(state.fair.queue, project_id)
+        return "archiving"
     # Raised once the transaction has committed what happened.
     _failure_code.set(failure.code)
     if not failure.spends_attempt:

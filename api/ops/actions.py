@@ -1,4 +1,5 @@
-"""The console's forms (POST): sign in and out, retry a project, retry a group.
+"""The console's forms (POST): sign in and out, retry, reconcile or archive a project,
+retry a group.
 
 Retries go through :mod:`shared.projects.service` (one project, the API's
 retry) and :mod:`shared.ops.service` (a group), in the request's unit of work:
@@ -24,7 +25,7 @@ from shared.auth.models import TokenRole
 from shared.crypto import hash_api_token
 from shared.errors import RequestRejected
 from shared.ops.service import retry_failed_group
-from shared.projects import service
+from shared.projects import changes, service
 
 __all__ = ["router"]
 
@@ -103,6 +104,35 @@ async def retry_one(
         raise PageError(exc.status, "Not retried", exc.message) from None
     back = form.get("back") or f"/ops/projects/{pid}"
     return redirect(_with_notice(safe_next(back), "retried"))
+
+
+@router.post("/projects/{project_id}/reconcile")
+async def reconcile_one(
+    project_id: str, operator: OperatorDep, _form: FormDep, session: SessionDep, jobs: JobsDep
+) -> Response:
+    """Check the repository for drift now (what ``POST /api/projects/{id}/reconcile`` does)."""
+    pid = views.project_id_from(project_id)
+    try:
+        await changes.reconcile_project(session, jobs, operator.principal, pid)
+    except RequestRejected as exc:
+        raise PageError(exc.status, "Not reconciled", exc.message) from None
+    return redirect(_with_notice(f"/ops/projects/{pid}", "reconcile_requested"))
+
+
+@router.post("/projects/{project_id}/archive")
+async def archive_one(
+    project_id: str, operator: OperatorDep, form: FormDep, session: SessionDep, jobs: JobsDep
+) -> Response:
+    """Archive the repository, or delete it with ``purge`` (after the confirmation page)."""
+    pid = views.project_id_from(project_id)
+    purge = form.get("purge") == "true"
+    try:
+        await changes.archive_project(session, jobs, operator.principal, pid, purge=purge)
+    except RequestRejected as exc:
+        raise PageError(exc.status, "Not archived", exc.message) from None
+    return redirect(
+        _with_notice(f"/ops/projects/{pid}", "purge_requested" if purge else "archive_requested")
+    )
 
 
 @router.post("/failed/retry-all")

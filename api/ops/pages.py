@@ -25,6 +25,9 @@ LOGIN_FORM_TTL_S = 600
 NOTICES = {
     "retried": "Retry requested: the project is pending again and its job is queued.",
     "group_retried": "Retry requested for the group's projects.",
+    "reconcile_requested": "Drift check requested: corrections appear in the history.",
+    "archive_requested": "Archive requested: the repository is archived in a moment.",
+    "purge_requested": "Purge requested: the repository is deleted in a moment.",
     "signed_out": "You are signed out.",
 }
 """What a ``?notice=`` after a redirect says (anything else says nothing)."""

@@ -13,20 +13,24 @@ from provisioner_client.agents import (
     repo_info_of,
 )
 from provisioner_client.projects import (
+    UNSET,
     ApiError,
     ProjectFailed,
     ProjectsClient,
     SyncProjectsClient,
+    Unset,
     WaitTimedOut,
 )
 
 __all__ = [
     "REPO_INFO_KEYS",
+    "UNSET",
     "ApiError",
     "DeveloperTask",
     "ProjectFailed",
     "ProjectsClient",
     "SyncProjectsClient",
+    "Unset",
     "WaitTimedOut",
     "prepare_developer_task",
     "repo_info_of",

@@ -1,7 +1,9 @@
 """``ProjectsClient``: the provisioner API from Python (the CLI and agent workers use it).
 
 Async over httpx. Every non-2xx answer raises :class:`ApiError` with the
-API's error shape (``error``, ``detail``, ``field``).
+API's error shape (``error``, ``detail``, ``field``). Changing a project once it
+is ready (``update``, secrets, ``archive``, ``reconcile``) is in
+:mod:`provisioner_client.changes`, mixed in.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from provisioner_client.changes import UNSET, ProjectChanges, SyncProjectChanges, Unset
+
 __all__ = [
+    "UNSET",
     "ApiError",
     "ProjectFailed",
     "ProjectsClient",
     "SyncProjectsClient",
+    "Unset",
     "WaitTimedOut",
 ]
 
@@ -64,8 +70,8 @@ class WaitTimedOut(Exception):
         )
 
 
-class ProjectsClient:
-    """A client for one provisioner API with one bearer token."""
+class ProjectsClient(ProjectChanges):
+    """A client for one provisioner API with one bearer token (changes: :class:`ProjectChanges`)."""
 
     def __init__(
         self,
@@ -98,7 +104,10 @@ class ProjectsClient:
         await self._http.aclose()
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = await self._http.request(method, url, **kwargs)
+        return self._checked(await self._http.request(method, url, **kwargs))
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
+        """``response``, or :class:`ApiError` when it is not a 2xx."""
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -223,12 +232,14 @@ class ProjectsClient:
         return dict((await self._call("POST", f"/api/projects/{project_id}/token")).json())
 
 
-class SyncProjectsClient:
+class SyncProjectsClient(SyncProjectChanges):
     """:class:`ProjectsClient`, blocking: for synchronous LangGraph nodes and scripts.
 
     It owns a private event loop; don't call it from inside a running loop
     (use :class:`ProjectsClient` there).
     """
+
+    _client: ProjectsClient
 
     def __init__(self, base_url: str, token: str, **options: Any) -> None:
         self._loop = asyncio.new_event_loop()

@@ -60,6 +60,9 @@ class Action(enum.StrEnum):
     CREATE = "create"
     READ = "read"
     RETRY = "retry"
+    CHANGE = "change"
+    PURGE = "purge"
+    RECONCILE = "reconcile"
     TOKEN = "mint repository tokens for"
     OPERATE = "operate on the fleet's"
 
@@ -68,6 +71,9 @@ _ALLOWED: dict[Action, frozenset[TokenRole]] = {
     Action.CREATE: frozenset({TokenRole.USER, TokenRole.OPS}),
     Action.READ: frozenset(TokenRole),
     Action.RETRY: frozenset({TokenRole.OPS}),
+    Action.CHANGE: frozenset({TokenRole.USER, TokenRole.OPS}),
+    Action.PURGE: frozenset({TokenRole.OPS}),
+    Action.RECONCILE: frozenset({TokenRole.OPS}),
     Action.TOKEN: frozenset({TokenRole.USER, TokenRole.SERVICE}),
     Action.OPERATE: frozenset({TokenRole.OPS}),
 }

@@ -142,6 +142,11 @@ class RepositorySettingsAPI:
 
     # -- rulesets ----------------------------------------------------------------------------
 
+    async def app_id(self) -> int | None:
+        """The App's numeric id, a ruleset's bypass actor (the client's installation: no
+        request once the client has found it)."""
+        return (await self._client.installation()).app_id
+
     async def create_ruleset(self, owner: str, repo: str, ruleset: Mapping[str, Any]) -> int:
         """``POST .../rulesets``; the new ruleset's id."""
         data = await self._json("POST", f"{self._repo(owner, repo)}/rulesets", ruleset)

@@ -28,6 +28,7 @@ from shared.errors import ProvisionerError
 from shared.projects import repository, settings_rows
 from shared.projects.models import UNFINISHED_STATUSES, Project, ProjectStatus
 from shared.projects.progress import PROGRESS_COLUMNS
+from shared.projects.recreation import forget_applied
 
 __all__ = [
     "IdempotencyKeyTaken",
@@ -261,11 +262,23 @@ async def record_deferral(
 
 
 async def mark_ready(
-    session: AsyncSession, project: Project, *, repo: RepoInfo, installation_id: int
+    session: AsyncSession,
+    project: Project,
+    *,
+    repo: RepoInfo,
+    installation_id: int,
+    description: str | None = None,
+    reconcile_at: datetime | None = None,
 ) -> None:
-    """The repository is done: status ``ready`` with its details (event ``ready``)."""
+    """The repository is done: status ``ready`` with its details (event ``ready``).
+
+    ``description``: the one the repository got; ``reconcile_at``: its first drift check.
+    """
     _require(project, "mark ready", ProjectStatus.PROVISIONING)
     project.status = ProjectStatus.READY
+    project.applied_description = description
+    project.reconcile_due_at = reconcile_at
+    project.missing_reason = None
     project.repo_github_id = repo.id
     project.repo_owner = repo.owner
     project.repo_full_name = repo.full_name
@@ -317,7 +330,8 @@ async def request_retry(
             session, project, "retry_requested", {"actor": actor, "outcome": "reenqueue_only"}
         )
         return "reenqueue_only"
-    _require(project, "retry", ProjectStatus.REPO_FAILED)
+    _require(project, "retry", ProjectStatus.REPO_FAILED, ProjectStatus.REPO_MISSING)
+    missing = project.status == ProjectStatus.REPO_MISSING
     if await repository.repo_name_in_use(session, project.repo_name, excluding=project.id):
         raise RepoNameInUse(project.repo_name)
     previous_error = project.last_error_code
@@ -333,8 +347,10 @@ async def request_retry(
             setattr(project, column, None)
         _touch(project)
         await session.flush()
-    # Applied settings stay applied (the repository keeps them); refused ones get a new try.
-    await settings_rows.reset_failed_settings(session, project.id)
+    if missing and project.missing_reason != "archived":  # made again: nothing is applied
+        await forget_applied(session, project.id)
+    else:  # the repository keeps what it has; refused settings get a new try
+        await settings_rows.reset_failed_settings(session, project.id)
     await repository.add_event(
         session,
         project,

@@ -29,17 +29,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shared.db.base import Base, one_of
 
 __all__ = [
+    "GONE_STATUSES",
+    "REMOVALS",
     "SECRET_STATES",
     "SETTING_STATES",
     "STATUSES",
+    "SYNC_STATES",
     "UNFINISHED_STATUSES",
     "Project",
     "ProjectEvent",
     "ProjectSecret",
     "ProjectSetting",
     "ProjectStatus",
+    "Removal",
     "SecretState",
     "SettingState",
+    "SyncState",
 ]
 
 
@@ -50,6 +55,10 @@ class ProjectStatus(enum.StrEnum):
     PROVISIONING = "provisioning"
     READY = "ready"
     REPO_FAILED = "repo_failed"
+    REPO_MISSING = "repo_missing"
+    ARCHIVING = "archiving"
+    ARCHIVED = "archived"
+    DELETED = "deleted"
 
 
 class SecretState(enum.StrEnum):
@@ -58,6 +67,23 @@ class SecretState(enum.StrEnum):
     PENDING = "pending"
     SET = "set"
     FAILED = "failed"
+    REMOVING = "removing"
+
+
+class SyncState(enum.StrEnum):
+    """Whether GitHub has the changes asked for after creation."""
+
+    PENDING = "pending"
+    APPLYING = "applying"
+    APPLIED = "applied"
+    FAILED = "failed"
+
+
+class Removal(enum.StrEnum):
+    """What ``DELETE /api/projects/{id}`` asked for."""
+
+    ARCHIVE = "archive"
+    PURGE = "purge"
 
 
 class SettingState(enum.StrEnum):
@@ -72,6 +98,10 @@ STATUSES: tuple[str, ...] = tuple(ProjectStatus)
 UNFINISHED_STATUSES: tuple[str, ...] = (ProjectStatus.PENDING_REPO, ProjectStatus.PROVISIONING)
 SECRET_STATES: tuple[str, ...] = tuple(SecretState)
 SETTING_STATES: tuple[str, ...] = tuple(SettingState)
+SYNC_STATES: tuple[str, ...] = tuple(SyncState)
+REMOVALS: tuple[str, ...] = tuple(Removal)
+GONE_STATUSES: tuple[str, ...] = (ProjectStatus.REPO_FAILED, ProjectStatus.DELETED)
+"""Statuses whose project no longer owns its repository name."""
 
 
 _NOW = func.now()
@@ -125,6 +155,23 @@ class Project(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=_NOW, server_onupdate=_SET_BY_SQL)
     provisioned_at: Mapped[datetime | None] = mapped_column(server_onupdate=_SET_BY_SQL)
     version: Mapped[int] = mapped_column(server_default=text("1"))
+    sync_generation: Mapped[int] = mapped_column(server_default=text("0"))
+    """How many changes were asked after creation (PATCH, secret set or removed)."""
+    sync_applied_generation: Mapped[int] = mapped_column(server_default=text("0"))
+    sync_state: Mapped[str | None] = mapped_column(Text)
+    sync_error_code: Mapped[str | None] = mapped_column(Text)
+    sync_error_message: Mapped[str | None] = mapped_column(Text)
+    applied_description: Mapped[str | None] = mapped_column(Text)
+    """The repository description GitHub has (set by the create request, then by changes)."""
+    removal: Mapped[str | None] = mapped_column(Text)
+    """``archive`` or ``purge`` once asked; done when the project is archived/deleted."""
+    missing_reason: Mapped[str | None] = mapped_column(Text)
+    """Why a ``repo_missing`` project lost its repository: ``deleted`` or ``archived``."""
+    maintenance_lease_until: Mapped[datetime | None]
+    """One maintenance job at a time: the one whose lease runs until then."""
+    reconcile_due_at: Mapped[datetime | None]
+    reconcile_requested: Mapped[bool] = mapped_column(server_default=text("false"))
+    last_reconciled_at: Mapped[datetime | None]
 
     secrets: Mapped[list[ProjectSecret]] = relationship(
         back_populates="project", lazy="raise", passive_deletes=True
@@ -135,17 +182,25 @@ class Project(Base):
 
     __table_args__ = (
         CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint(one_of("sync_state", SYNC_STATES), name="sync_state"),
+        CheckConstraint(one_of("removal", REMOVALS), name="removal"),
         UniqueConstraint("owner", "idempotency_key"),
         # A live project owns its repository name (GitHub compares names case-insensitively).
         Index(
             "uq_projects_live_repo_name",
             func.lower(text("repo_name")),
             unique=True,
-            postgresql_where=text("status <> 'repo_failed'"),
+            postgresql_where=text(f"NOT ({one_of('status', GONE_STATUSES)})"),
         ),
         Index("ix_projects_status_created_at_id", "status", "created_at", "id"),
         Index("ix_projects_owner_created_at_id", "owner", "created_at", "id"),
         Index("ix_projects_created_at_id", "created_at", "id"),
+        # The reconcile schedule's scan: only ready rows are in it.
+        Index(
+            "ix_projects_ready_reconcile_due_at",
+            "reconcile_due_at",
+            postgresql_where=text("status = 'ready'"),
+        ),
         # The sweeper's scan: only unfinished rows are in it.
         Index(
             "ix_projects_unfinished_updated_at",

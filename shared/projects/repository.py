@@ -15,6 +15,7 @@ from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.projects.models import (
+    GONE_STATUSES,
     UNFINISHED_STATUSES,
     Project,
     ProjectEvent,
@@ -58,7 +59,8 @@ Cursor = tuple[datetime, uuid.UUID]
 _UNFINISHED = Project.status.in_(
     bindparam("unfinished", list(UNFINISHED_STATUSES), expanding=True, literal_execute=True)
 )
-_LIVE = Project.status != bindparam("failed", str(ProjectStatus.REPO_FAILED), literal_execute=True)
+_GONE = list(GONE_STATUSES)
+_LIVE = Project.status.not_in(bindparam("gone", _GONE, expanding=True, literal_execute=True))
 
 
 class ProjectPage(NamedTuple):
@@ -392,9 +394,7 @@ async def count_live(session: AsyncSession, owner: str, *, up_to: int) -> int:
     return int(await session.scalar(select(func.count()).select_from(live)) or 0)
 
 
-async def project_versions(
-    session: AsyncSession, project_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, int]:
+async def project_versions(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
     """The current ``version`` of each project that exists, in one query."""
-    stmt = select(Project.id, Project.version).where(Project.id.in_(project_ids))
+    stmt = select(Project.id, Project.version).where(Project.id.in_(ids))
     return {row.id: row.version for row in await session.execute(stmt)}

@@ -16,6 +16,7 @@ from shared.projects.models import (
     ProjectStatus,
     SecretState,
     SettingState,
+    SyncState,
 )
 from shared.provisioning.settings.entries import desired_settings
 from shared.provisioning.settings.spec import RepositorySettings
@@ -33,6 +34,7 @@ __all__ = [
     "RepoTokenOut",
     "SecretOut",
     "SettingOut",
+    "SyncOut",
     "Waiting",
 ]
 
@@ -134,6 +136,31 @@ class SettingOut(BaseModel):
         return cls(setting=key, state=SettingState(row.state), code=row.code, message=row.message)
 
 
+class SyncOut(BaseModel):
+    """Changes asked after creation: ``generation`` counts them; ``state`` says whether
+    GitHub has them. The project stays ``ready`` meanwhile."""
+
+    generation: int
+    state: SyncState
+    last_error: LastError | None = None
+
+    @classmethod
+    def build(cls, project: Project) -> SyncOut | None:
+        """The view of the project's sync state (``None`` before any change)."""
+        if project.sync_state is None:
+            return None
+        error = (
+            LastError(code=project.sync_error_code, message=project.sync_error_message or "")
+            if project.sync_error_code
+            else None
+        )
+        return cls(
+            generation=project.sync_generation,
+            state=SyncState(project.sync_state),
+            last_error=error,
+        )
+
+
 class ProjectOut(BaseModel):
     """A project as the API shows it."""
 
@@ -157,6 +184,12 @@ class ProjectOut(BaseModel):
         default_factory=list, description="Each repository setting and its outcome, in order."
     )
     config: dict[str, Any]
+    sync: SyncOut | None = Field(
+        default=None, description="Set once the project was changed after its creation."
+    )
+    last_reconciled_at: datetime | None = Field(
+        default=None, description="When the repository was last checked for drift."
+    )
     created_at: datetime
     updated_at: datetime
     provisioned_at: datetime | None
@@ -198,6 +231,8 @@ class ProjectOut(BaseModel):
                 for key in desired_settings(project.repository_settings or {})
             ],
             config=project.config,
+            sync=SyncOut.build(project),
+            last_reconciled_at=project.last_reconciled_at,
             created_at=project.created_at,
             updated_at=project.updated_at,
             provisioned_at=project.provisioned_at,

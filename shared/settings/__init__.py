@@ -224,6 +224,19 @@ class WorkerSettings(BaseSettings):
     sweep_grace_s: float = Field(
         default=60.0, ge=0, description="A row untouched this long whose job is gone is requeued."
     )
+    reconcile_interval_s: float = Field(
+        default=3600.0,
+        ge=0,
+        validation_alias=AliasChoices("RECONCILE_INTERVAL_S"),
+        description="Every ready project is checked for drift this often (0: never).",
+    )
+    reconcile_budget_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        validation_alias=AliasChoices("RECONCILE_BUDGET_SHARE"),
+        description="The share of GitHub's budget drift correction may use at most.",
+    )
 
 
 AGENT_PERMISSIONS_ALLOWED = frozenset(

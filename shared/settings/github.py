@@ -27,6 +27,9 @@ class GitHubSettings(BaseSettings):
     app_private_key: SecretStr | None = Field(default=None, description="The App's key, PEM.")
     app_private_key_path: Path | None = Field(default=None, description="File with the PEM key.")
     org: str | None = Field(default=None, description="Organization to work in (optional).")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Verifies webhook deliveries (unset: webhooks are refused)."
+    )
     user_agent: str = "provisioner/0.1"
     timeout_s: float = Field(default=10.0, gt=0)
     writes_per_minute: int = Field(

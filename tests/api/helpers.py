@@ -26,6 +26,8 @@ PROJECT_KEYS = {
     "generation",
     "last_error",
     "waiting",
+    "sync",
+    "last_reconciled_at",
     "secrets",
     "repository",
     "settings",
