@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cli.demo_after_ready import after_ready
 from cli.harness import (
     Sandbox,
     Stack,
@@ -127,13 +128,15 @@ async def _story(stack: Stack) -> int:
             f"6. an agent's token (POST /api/projects/{{id}}/token): {minted['token'][:4]}… "
             f"for {minted['repository']} only ({permissions}), expires {minted['expires_at']}"
         )
+    async with ProjectsClient(stack.api_url, user_token) as client:
+        await after_ready(stack, client, project)
     return 0
 
 
 async def _console(stack: Stack, *, keep_running: bool) -> None:
     """Print how to open the ops console; with ``keep_running``, wait for Ctrl-C."""
     ops_token = await stack.token("ops", "demo-ops")
-    _say(f"7. ops console: {stack.api_url}/ops  (sign in with this ops token: {ops_token})")
+    _say(f"8. ops console: {stack.api_url}/ops  (sign in with this ops token: {ops_token})")
     if not keep_running:
         return
     _say("   the stack keeps running; press Ctrl-C to stop it")
@@ -181,7 +184,7 @@ def run_demo(*, keep_database: bool = False, keep_running: bool = False) -> int:
     configure_logging(LoggingSettings(level="WARNING", format="console"))
     code = asyncio.run(_demo(keep_database, keep_running))
     _say(
-        "8. everything the demo started is stopped"
+        "9. everything the demo started is stopped"
         + ("" if keep_database else "; demo database dropped")
     )
     return code

@@ -111,6 +111,21 @@ async def project_page(
     return page(request, "project.html", context(request, resources, operator, p=data))
 
 
+@router.get("/projects/{project_id}/archive")
+async def confirm_archive(
+    project_id: str,
+    request: Request,
+    operator: OperatorDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> Response:
+    """Asks before archiving (``?purge=true``: deleting) a project's repository."""
+    data = await views.project_view(session, views.project_id_from(project_id))
+    purge = request.query_params.get("purge") == "true"
+    values = context(request, resources, operator, p=data, purge=purge)
+    return page(request, "confirm_archive.html", values)
+
+
 @router.get("/login")
 async def login_page(request: Request, resources: ResourcesDep) -> Response:
     """The sign-in form (an ops token); straight to the overview when signed in already."""

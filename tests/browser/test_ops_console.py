@@ -125,6 +125,19 @@ async def test_sign_in_find_the_failure_retry_it_and_see_it_ready(
     await expect(page.locator(".timeline")).to_contain_text("retry_requested")
     await _shot(page, "5-project-ready")
 
+    await page.locator(f"#reconcile-{project_id}").click()  # a drift check, in place
+    await expect(
+        page.get_by_role("status").filter(has_text="Drift check requested")
+    ).to_be_visible()
+    await expect(page.locator(".timeline")).to_contain_text("reconcile_requested")
+    await page.locator(f"#archive-open-{project_id}").click()
+    await expect(page.get_by_role("heading", name=f"Archive {FAILING}")).to_be_visible()
+    await page.locator(f"#archive-{project_id}").click()
+    await expect(page.get_by_role("status").filter(has_text="Archive requested")).to_be_visible()
+    await expect(status).to_contain_text("archived", timeout=30_000)
+    assert stack.sandbox.repository(ORG, repository_name(FAILING)).archived  # type: ignore[union-attr]
+    await _shot(page, "5b-project-archived")
+
     await page.set_viewport_size(PHONE)
     await page.goto(f"{stack.api_url}/ops")
     await expect(page.get_by_role("heading", name="Overview")).to_be_visible()

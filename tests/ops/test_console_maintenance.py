@@ -38,7 +38,10 @@ async def test_reconcile_button_asks_for_a_check_and_queues_it(
     project_id = await _ready(db_sessionmaker)
     page = await signed_in.get(f"/ops/projects/{project_id}")
     assert f'id="reconcile-{project_id}"' in page.text
-    assert f'id="archive-{project_id}"' in page.text
+    assert f'href="/ops/projects/{project_id}/archive"' in page.text
+    confirm = await signed_in.get(f"/ops/projects/{project_id}/archive?purge=true")
+    assert confirm.status_code == 200
+    assert f'id="archive-{project_id}"' in confirm.text and "Yes, delete it" in confirm.text
 
     response = await signed_in.post(
         f"/ops/projects/{project_id}/reconcile", data={"csrf": csrf_of(page.text)}
@@ -62,7 +65,8 @@ async def test_archive_and_purge_buttons_archive_like_the_api(
     api_queue: ArqRedis,
 ) -> None:
     project_id = await _ready(db_sessionmaker)
-    page = await signed_in.get(f"/ops/projects/{project_id}")
+    page = await signed_in.get(f"/ops/projects/{project_id}/archive")
+    assert "Yes, archive it" in page.text
 
     archived = await signed_in.post(
         f"/ops/projects/{project_id}/archive", data={"csrf": csrf_of(page.text)}
