@@ -29,6 +29,10 @@ __all__ = ["PRIMARY_PER_HOUR", "REQUEST_BURST", "ShareGate", "in_reconcile_lane"
 
 PRIMARY_PER_HOUR = 5000
 """GitHub's primary limit for an installation's requests (the least it grants)."""
+LATE_START_S = 5.0
+"""How late after its slot of the share a request may reach GitHub (it waits for the fleet's
+gate, at most ``GITHUB_BUDGET_WAIT_S``, then travels): the share's windows are longer by this,
+so no window on GitHub's side sees more than the share."""
 REQUEST_BURST = 4
 """Drift checks may spend up to this many minutes' worth of their hourly request share in one
 minute (one check reads and restores a dozen things at once); the hour's share holds."""
@@ -57,6 +61,7 @@ def _scaled(
         config,
         writes_per_minute=max(1, math.floor(per_minute * share)),
         writes_per_hour=max(1, math.floor(per_hour * share)),
+        safety_margin_s=config.safety_margin_s + LATE_START_S,
         key_prefix=f"{config.key_prefix}{name}:",
     )
 
