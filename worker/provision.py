@@ -96,25 +96,25 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             project = None
             if generation is not None:
                 project = await lifecycle.start_attempt(
-                    session, project_id, generation, job_try=job_try
+                    session, project_id, generation, job_try=job_try, flush=False
                 )
             if project is None:
                 _log.info("job.nothing_to_do", generation=generation)
                 return "skipped"
             structlog.contextvars.bind_contextvars(attempt=project.attempts)
+            with session.no_autoflush:  # the attempt's changes go out in one flush, below
+                stored = await progress_rows.secret_rows(session, project.id)
             if _retried_too_long(project, state.config.retry_for_s):
                 await _fail(session, project, _exhausted(project, state.config.retry_for_s))
                 return "failed"
             # Values are purged only from failed projects: a retried one runs in generation 2+.
-            if project.generation > 1 and (
-                purged := await repository.purged_secret_names(session, project.id)
-            ):
+            if project.generation > 1 and (purged := progress_rows.purged_names(stored)):
                 await _fail(session, project, SecretsPurged(purged).failure())
                 return "failed"
             asked_before = project.create_requested_at is not None
             await lifecycle.note_create_requested(session, project)
             await session.flush()
-            spec = await _spec_of(session, project)
+            spec = _spec_of(project, [s.name for s in stored])
             creates = (  # none can exist before the project's first create request
                 await progress_rows.sent_creates(session, project.id, project.generation)
                 if asked_before
@@ -122,7 +122,7 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             )
             rows = await settings_rows.setting_rows(session, project.id) if spec.settings else {}
             progress = saved_progress(project, creates, rows)
-            ciphertexts = await repository.pending_secret_values(session, project.id)
+            ciphertexts = progress_rows.pending_values(stored)
         secrets = {n: SecretStr(state.cipher.decrypt(v)) for n, v in ciphertexts.items()}
         _log.info(
             "job.attempt_started", secrets=len(secrets), resumed=progress.repository is not None
@@ -149,8 +149,7 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
     return await _finish(state, project_id, result)
 
 
-async def _spec_of(session: AsyncSession, project: Project) -> ProjectSpec:
-    names = [name for name, _ in await repository.secret_states(session, project.id)]
+def _spec_of(project: Project, names: list[str]) -> ProjectSpec:
     return ProjectSpec(
         id=project.id,
         display_name=project.name,
@@ -170,11 +169,11 @@ async def _finish(state: WorkerState, project_id: UUID, result: ProvisionResult)
         project = await _locked_in_progress(session, project_id)
         if project is None:
             return "skipped"
-        await repository.record_secret_outcomes(
-            session,
-            project.id,
-            {name: (o.state, o.code, o.message) for name, o in result.secrets.items()},
-        )
+        unsaved = {n: o for n, o in result.secrets.items() if o.state != "set"}
+        if unsaved:  # each secret set was saved as it landed (drained before we got here)
+            await repository.record_secret_outcomes(
+                session, project.id, {n: (o.state, o.code, o.message) for n, o in unsaved.items()}
+            )
         await lifecycle.mark_ready(
             session, project, repo=result.repository, installation_id=installation.id
         )
@@ -253,8 +252,9 @@ async def _locked_in_progress(session: AsyncSession, project_id: UUID) -> Projec
 def _retried_too_long(project: Project, retry_for_s: float) -> bool:
     """Whether this generation has been trying for longer than ``WORKER_RETRY_FOR_S``."""
     began = project.generation_started_at
-    assert began is None or isinstance(began, datetime), "flush reads now() back"
-    return began is not None and (datetime.now(UTC) - began).total_seconds() > retry_for_s
+    if not isinstance(began, datetime):  # now(), set by this very attempt: the first one
+        return False
+    return (datetime.now(UTC) - began).total_seconds() > retry_for_s
 
 
 def _exhausted(project: Project, retry_for_s: float, last: Failure | None = None) -> Failure:

@@ -13,9 +13,9 @@ overwrite a newer generation's progress. None of them changes the project's
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,14 +38,19 @@ from shared.projects.models import (
     ProjectStatus,
     SecretState,
 )
+from shared.projects.repository import SECRET_PURGED
 
 __all__ = [
     "PROGRESS_COLUMNS",
+    "SecretRow",
+    "pending_values",
+    "purged_names",
     "record_actions_key",
     "record_create_sent",
     "record_project_file",
     "record_repository",
     "record_secrets_set",
+    "secret_rows",
     "sent_creates",
 ]
 
@@ -64,6 +69,49 @@ PROGRESS_COLUMNS: tuple[str, ...] = (
     "generation_started_at",
 )
 """What a new generation starts without (see ``lifecycle.request_retry``)."""
+
+
+class SecretRow(NamedTuple):
+    """One of a project's secrets as a job starts from it."""
+
+    name: str
+    state: str
+    error_code: str | None
+    ciphertext: bytes | None
+
+
+async def secret_rows(session: AsyncSession, project_id: uuid.UUID) -> list[SecretRow]:
+    """Every secret of the project, by name, with its state, error code and stored value:
+    all a job needs of them (the names, those purged, the values still to set) in one query."""
+    stmt = (
+        select(
+            ProjectSecret.name,
+            ProjectSecret.state,
+            ProjectSecret.error_code,
+            ProjectSecret.ciphertext,
+        )
+        .where(ProjectSecret.project_id == project_id)
+        .order_by(ProjectSecret.name)
+    )
+    return [SecretRow(*row) for row in await session.execute(stmt)]
+
+
+def pending_values(secrets: Iterable[SecretRow]) -> dict[str, bytes]:
+    """Ciphertexts of the secrets GitHub does not have yet (``pending`` or ``failed``)."""
+    return {
+        s.name: s.ciphertext
+        for s in secrets
+        if s.state != SecretState.SET and s.ciphertext is not None
+    }
+
+
+def purged_names(secrets: Iterable[SecretRow]) -> list[str]:
+    """The secrets whose values were purged (they can never be set now)."""
+    return [
+        s.name
+        for s in secrets
+        if s.error_code == SECRET_PURGED and s.ciphertext is None and s.state != SecretState.SET
+    ]
 
 
 def _progress_update(project_id: uuid.UUID, generation: int, **values: Any) -> Update:

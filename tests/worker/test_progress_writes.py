@@ -17,6 +17,7 @@ from shared.db.engine import autocommit_scope, session_scope
 from shared.projects import lifecycle, progress, repository
 from shared.projects.models import Project, ProjectEvent
 from tests.db.helpers import FakeRepo, new_project
+from tests.worker_fixtures import WorkerHarness
 from worker.progress import DatabaseProgress
 
 pytestmark = pytest.mark.integration
@@ -202,3 +203,33 @@ async def test_a_failed_write_fails_every_later_one(
     async with db_sessionmaker() as session:
         [state] = await repository.secret_states(session, project_id)
         assert state == ("A_KEY", "pending")
+
+
+async def test_a_job_starts_with_four_statements_and_saves_each_step_in_one(
+    harness: WorkerHarness,
+) -> None:
+    project_id = await harness.create(secrets={"A_KEY": "a"})
+
+    with statements(harness.sessionmaker) as sent:
+        await harness.run(cron_jobs=[])  # no sweep in the middle
+
+    assert (await harness.project(project_id)).status == "ready"
+    kinds = [" ".join(s.split()[:3]) for s in sent]
+    assert kinds == [
+        # the attempt: the locked row, its secrets, one UPDATE and both events in one INSERT
+        "SELECT projects.id, projects.name,",
+        "SELECT project_secrets.name, project_secrets.state,",
+        "UPDATE projects SET",
+        "INSERT INTO project_events",
+        # each step's outcome, one statement each
+        "INSERT INTO project_events",  # create_sent, before the create request
+        "WITH saved AS",  # the repository and its event
+        "UPDATE project_settings SET",  # a new repository: its settings back to pending
+        "UPDATE projects SET",  # .project.yaml
+        "UPDATE projects SET",  # the secrets key
+        "UPDATE project_secrets SET",  # the secret
+        # ready
+        "SELECT projects.id, projects.name,",
+        "UPDATE projects SET",
+        "INSERT INTO project_events",
+    ]
