@@ -14,7 +14,9 @@ Every step is one Lua script (atomic across API and worker processes). A
 dispatched job holds its slot under a lease, so a killed worker frees it when
 the lease ends. A job popped here but not enqueued (the process died in
 between) is re-enqueued by the sweeper, which counts a job as alive while it
-waits here.
+waits here. Whatever is moved into arq's queue is announced on its wake channel
+(:func:`shared.jobs.wake_channel`), so a worker starts it at once rather than at
+its next poll.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from uuid import UUID
 import structlog
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
+from redis.exceptions import RedisError
 
-from shared.jobs import PROVISION_JOB, discard_result, provision_job_id
+from shared.jobs import PROVISION_JOB, discard_result, provision_job_id, wake_channel
 from shared.settings import RedisSettings
 
 __all__ = ["FairQueue", "OwnerDepth", "fair_queue"]
@@ -104,6 +107,7 @@ class FairQueue:
         self._waiting = f"{prefix}:waiting"
         self._active = f"{prefix}:active"
         self._owner_prefix = f"{prefix}:owner:"
+        self._wake = wake_channel(queue_name)
         self._in_flight = in_flight
         self._lease_ms = int(lease_s * 1000)
         self._submit = queue.register_script(_SUBMIT)
@@ -133,7 +137,16 @@ class FairQueue:
         for raw in popped:
             job = json.loads(raw)
             await self._enqueue(job["job_id"], job["project_id"], job["owner"])
+        if popped:
+            await self._wake_workers()
         return len(popped)
+
+    async def _wake_workers(self) -> None:
+        """Tell the workers there is work; if the message is lost, their poll finds it."""
+        try:
+            await self._queue.publish(self._wake, b"")
+        except RedisError as exc:
+            _log.warning("job.wake_failed", error=f"{type(exc).__name__}: {exc}")
 
     async def _enqueue(self, job_id: str, project_id: str, owner: str) -> None:
         job = await self._queue.enqueue_job(PROVISION_JOB, project_id, _job_id=job_id)

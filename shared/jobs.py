@@ -26,6 +26,7 @@ __all__ = [
     "parse_job_id",
     "provision_job_id",
     "serialize",
+    "wake_channel",
 ]
 
 PROVISION_JOB = "provision_project"
@@ -63,6 +64,12 @@ def parse_job_id(job_id: str) -> tuple[UUID, int] | None:
         return UUID(parts[1]), int(parts[2])
     except ValueError:
         return None
+
+
+def wake_channel(queue_name: str) -> str:
+    """The pub/sub channel told whenever jobs were put on ``queue_name``: workers listen
+    there to start them at once instead of at their next poll."""
+    return f"{queue_name}:wake"
 
 
 async def open_queue(settings: RedisSettings) -> ArqRedis:

@@ -16,6 +16,7 @@ from worker.context import WorkerState
 from worker.health import Heartbeat, health_check_key
 from worker.provision import provision_project
 from worker.sweeper import sweep_unfinished
+from worker.wakeup import Wakeup
 
 __all__ = ["build_worker"]
 
@@ -32,8 +33,9 @@ def build_worker(
 ) -> Worker:
     """An arq ``Worker`` for provisioning whose jobs share what ``open_state()`` yields.
 
-    The state is entered at startup and left at shutdown. Tests pass ``burst=True``
-    and arq options in ``overrides``.
+    The state is entered at startup and left at shutdown. A job dispatched to the queue
+    starts at once (:mod:`worker.wakeup`), not at the next poll. Tests pass ``burst=True``
+    (polling only) and arq options in ``overrides``.
     """
 
     worker: Worker | None = None
@@ -55,6 +57,10 @@ def build_worker(
         )
         await heartbeat.start()
         stack.push_async_callback(heartbeat.stop)
+        if not burst and worker is not None:  # a burst worker (tests) only polls
+            wakeup = Wakeup(worker, ctx["redis"], redis.queue_name)
+            await wakeup.start()
+            stack.push_async_callback(wakeup.stop)
         _log.info("worker.started", queue=redis.queue_name)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
