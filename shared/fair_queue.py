@@ -39,15 +39,7 @@ __all__ = ["FairQueue", "OwnerDepth", "fair_queue"]
 _log = structlog.get_logger(__name__)
 _ALIVE = frozenset({JobStatus.deferred, JobStatus.queued, JobStatus.in_progress})
 
-_SUBMIT = """
-if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
-redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('RPUSH', KEYS[4], ARGV[3])
-if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[2]) end
-return 1
-"""
-
-_DISPATCH = """
+_POP_WHAT_FITS = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
@@ -71,9 +63,28 @@ while free > 0 do
     redis.call('SREM', KEYS[2], owner)
   end
 end
+"""
+"""Pops what fits into ``out``: KEYS ring, members, waiting, active; ARGV in_flight,
+lease_ms, owner prefix."""
+
+_SUBMIT = (
+    """
+local added = 0
+if redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then
+  redis.call('SADD', KEYS[3], ARGV[4])
+  redis.call('RPUSH', KEYS[5], ARGV[6])
+  if redis.call('SADD', KEYS[2], ARGV[5]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[5]) end
+  added = 1
+end
+"""
+    + _POP_WHAT_FITS
+    + """
+table.insert(out, 1, added)
 return out
 """
-
+)
+"""Queue a job behind its owner's (KEYS[5]; ARGV job_id, owner, payload after dispatch's),
+then dispatch, in one round trip: ``{added, payload…}``."""
 
 _HOLD = """
 local t = redis.call('TIME')
@@ -111,11 +122,12 @@ class FairQueue:
         self._in_flight = in_flight
         self._lease_ms = int(lease_s * 1000)
         self._submit = queue.register_script(_SUBMIT)
-        self._dispatch = queue.register_script(_DISPATCH)
+        self._dispatch = queue.register_script(_POP_WHAT_FITS + "return out")
         self._hold = queue.register_script(_HOLD)
 
     async def submit(self, project_id: UUID, generation: int, owner: str) -> bool:
-        """Queue the project's job behind its owner's others, then dispatch what fits.
+        """Queue the project's job behind its owner's others, then dispatch what fits (one
+        script: one round trip).
 
         ``False`` when that job is already waiting here.
         """
@@ -124,22 +136,26 @@ class FairQueue:
             {"job_id": job_id, "project_id": str(project_id), "owner": owner},
             separators=(",", ":"),
         )
-        keys = [self._ring, self._members, self._waiting, self._owner_prefix + owner]
-        added = bool(await self._submit(keys=keys, args=[job_id, owner, payload]))
-        await self.dispatch()
-        return added
+        keys = [self._ring, self._members, self._waiting, self._active, self._owner_prefix + owner]
+        args: list[Any] = [self._in_flight, self._lease_ms, self._owner_prefix]
+        added, *popped = await self._submit(keys=keys, args=[*args, job_id, owner, payload])
+        await self._enqueue_popped(popped)
+        return bool(added)
 
     async def dispatch(self) -> int:
         """Move waiting jobs into arq, one owner at a time, while slots are free."""
         keys = [self._ring, self._members, self._waiting, self._active]
         args: list[Any] = [self._in_flight, self._lease_ms, self._owner_prefix]
         popped = await self._dispatch(keys=keys, args=args)
+        await self._enqueue_popped(popped)
+        return len(popped)
+
+    async def _enqueue_popped(self, popped: list[bytes]) -> None:
         for raw in popped:
             job = json.loads(raw)
             await self._enqueue(job["job_id"], job["project_id"], job["owner"])
         if popped:
             await self._wake_workers()
-        return len(popped)
 
     async def _wake_workers(self) -> None:
         """Tell the workers there is work; if the message is lost, their poll finds it."""

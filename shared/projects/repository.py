@@ -110,6 +110,10 @@ async def insert_project(
         idempotency_key=idempotency_key,
         request_fingerprint=request_fingerprint,
         repository_settings=dict(repository_settings or {}),
+        # Known to be NULL: given, so the flush does not read them back after the INSERT.
+        generation_started_at=None,
+        create_requested_at=None,
+        provisioned_at=None,
     )
     session.add(project)
     await session.flush()
