@@ -8,6 +8,7 @@ attempt stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,9 @@ _log = structlog.get_logger(__name__)
 
 
 Write = Callable[[AsyncSession], Awaitable[None]]
+WRITE_AFTER_S = 0.005
+"""How long a reported outcome waits before its write starts, unless it is waited for: the
+GitHub request that follows a step is sent within a millisecond or two."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,15 @@ class _SecretSet:
 class DatabaseProgress:
     """Saves each step's outcome for ``project_id``'s ``generation`` as it happens.
 
-    Each write is one statement that commits on its own (``autocommit_scope``), started
-    at once and run in order in the background, so it overlaps the next GitHub request
-    instead of delaying it; what is reported while a write runs goes out after it on one
-    connection, consecutive secrets in one statement. :meth:`drain` waits for them all
-    (a crash before a write lands only means that step is redone, as a crash just
-    before it would). A failed write fails every later one and surfaces in :meth:`drain`.
+    Each write is one statement that commits on its own (``autocommit_scope``), run in
+    order in the background, so it overlaps the next GitHub request instead of delaying
+    it: it starts :data:`WRITE_AFTER_S` after it is reported, by when that request is on
+    its way (the job's event loop is one: a write started at once would spend its CPU
+    in front of the request), or at once when something waits for it (:meth:`drain`).
+    What is reported meanwhile goes out with it on one connection, consecutive secrets in
+    one statement. A crash before a write lands only means that step is redone, as a
+    crash just before it would. A failed write fails every later one and surfaces in
+    :meth:`drain`.
     """
 
     def __init__(
@@ -60,6 +67,7 @@ class DatabaseProgress:
         self._generation = generation
         self._pending: list[Write | _SecretSet] = []
         self._writer: asyncio.Task[None] | None = None
+        self._waited_for = asyncio.Event()
         self._failed = False
 
     def _save(self, write: Write | _SecretSet) -> None:
@@ -67,10 +75,13 @@ class DatabaseProgress:
             return
         self._pending.append(write)
         if self._writer is None or self._writer.done():
+            self._waited_for.clear()
             self._writer = asyncio.create_task(self._write_pending())
 
     async def _write_pending(self) -> None:
         try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._waited_for.wait(), WRITE_AFTER_S)
             while self._pending:
                 batch, self._pending = self._pending, []
                 async with autocommit_scope(self._sessionmaker) as session:
@@ -101,6 +112,7 @@ class DatabaseProgress:
     async def drain(self) -> None:
         """Wait until every outcome reported so far is committed (raises if one failed)."""
         if self._writer is not None:
+            self._waited_for.set()
             await self._writer
 
     async def settle(self) -> None:

@@ -3,6 +3,7 @@ own; the worker's sink runs them in order and saves a run of secrets in one stat
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from shared.projects import lifecycle, progress, repository
 from shared.projects.models import Project, ProjectEvent
 from tests.db.helpers import FakeRepo, new_project
 from tests.worker_fixtures import WorkerHarness
-from worker.progress import DatabaseProgress
+from worker.progress import WRITE_AFTER_S, DatabaseProgress
 
 pytestmark = pytest.mark.integration
 
@@ -233,3 +234,15 @@ async def test_a_job_starts_with_four_statements_and_saves_each_step_in_one(
         "UPDATE projects SET",
         "INSERT INTO project_events",
     ]
+
+
+async def test_a_reported_step_is_saved_without_anyone_waiting_for_it(
+    db_sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    project_id = await _provisioning(db_sessionmaker)
+    sink = DatabaseProgress(db_sessionmaker, project_id, 1)
+
+    await sink.project_file_committed("sha1", "digest1")  # written a beat later
+    await asyncio.sleep(WRITE_AFTER_S + 0.2)
+    project, _ = await _state(db_sessionmaker, project_id)
+    assert project.project_file_sha == "sha1"
