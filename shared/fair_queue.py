@@ -14,7 +14,9 @@ Every step is one Lua script (atomic across API and worker processes). A
 dispatched job holds its slot under a lease, so a killed worker frees it when
 the lease ends. A job popped here but not enqueued (the process died in
 between) is re-enqueued by the sweeper, which counts a job as alive while it
-waits here.
+waits here. Whatever is moved into arq's queue is announced on its wake channel
+(:func:`shared.jobs.wake_channel`), so a worker starts it at once rather than at
+its next poll.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from uuid import UUID
 import structlog
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
+from redis.exceptions import RedisError
 
-from shared.jobs import PROVISION_JOB, discard_result, provision_job_id
+from shared.jobs import PROVISION_JOB, discard_result, provision_job_id, wake_channel
 from shared.settings import RedisSettings
 
 __all__ = ["FairQueue", "OwnerDepth", "fair_queue"]
@@ -36,15 +39,7 @@ __all__ = ["FairQueue", "OwnerDepth", "fair_queue"]
 _log = structlog.get_logger(__name__)
 _ALIVE = frozenset({JobStatus.deferred, JobStatus.queued, JobStatus.in_progress})
 
-_SUBMIT = """
-if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
-redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('RPUSH', KEYS[4], ARGV[3])
-if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[2]) end
-return 1
-"""
-
-_DISPATCH = """
+_POP_WHAT_FITS = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
@@ -68,9 +63,28 @@ while free > 0 do
     redis.call('SREM', KEYS[2], owner)
   end
 end
+"""
+"""Pops what fits into ``out``: KEYS ring, members, waiting, active; ARGV in_flight,
+lease_ms, owner prefix."""
+
+_SUBMIT = (
+    """
+local added = 0
+if redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then
+  redis.call('SADD', KEYS[3], ARGV[4])
+  redis.call('RPUSH', KEYS[5], ARGV[6])
+  if redis.call('SADD', KEYS[2], ARGV[5]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[5]) end
+  added = 1
+end
+"""
+    + _POP_WHAT_FITS
+    + """
+table.insert(out, 1, added)
 return out
 """
-
+)
+"""Queue a job behind its owner's (KEYS[5]; ARGV job_id, owner, payload after dispatch's),
+then dispatch, in one round trip: ``{added, payload…}``."""
 
 _HOLD = """
 local t = redis.call('TIME')
@@ -104,10 +118,11 @@ class FairQueue:
         self._waiting = f"{prefix}:waiting"
         self._active = f"{prefix}:active"
         self._owner_prefix = f"{prefix}:owner:"
+        self._wake = wake_channel(queue_name)
         self._in_flight = in_flight
         self._lease_ms = int(lease_s * 1000)
         self._submit = queue.register_script(_SUBMIT)
-        self._dispatch = queue.register_script(_DISPATCH)
+        self._dispatch = queue.register_script(_POP_WHAT_FITS + "return out")
         self._hold = queue.register_script(_HOLD)
 
     @property
@@ -121,7 +136,8 @@ class FairQueue:
         return self._queue
 
     async def submit(self, project_id: UUID, generation: int, owner: str) -> bool:
-        """Queue the project's job behind its owner's others, then dispatch what fits.
+        """Queue the project's job behind its owner's others, then dispatch what fits (one
+        script: one round trip).
 
         ``False`` when that job is already waiting here.
         """
@@ -130,20 +146,33 @@ class FairQueue:
             {"job_id": job_id, "project_id": str(project_id), "owner": owner},
             separators=(",", ":"),
         )
-        keys = [self._ring, self._members, self._waiting, self._owner_prefix + owner]
-        added = bool(await self._submit(keys=keys, args=[job_id, owner, payload]))
-        await self.dispatch()
-        return added
+        keys = [self._ring, self._members, self._waiting, self._active, self._owner_prefix + owner]
+        args: list[Any] = [self._in_flight, self._lease_ms, self._owner_prefix]
+        added, *popped = await self._submit(keys=keys, args=[*args, job_id, owner, payload])
+        await self._enqueue_popped(popped)
+        return bool(added)
 
     async def dispatch(self) -> int:
         """Move waiting jobs into arq, one owner at a time, while slots are free."""
         keys = [self._ring, self._members, self._waiting, self._active]
         args: list[Any] = [self._in_flight, self._lease_ms, self._owner_prefix]
         popped = await self._dispatch(keys=keys, args=args)
+        await self._enqueue_popped(popped)
+        return len(popped)
+
+    async def _enqueue_popped(self, popped: list[bytes]) -> None:
         for raw in popped:
             job = json.loads(raw)
             await self._enqueue(job["job_id"], job["project_id"], job["owner"])
-        return len(popped)
+        if popped:
+            await self._wake_workers()
+
+    async def _wake_workers(self) -> None:
+        """Tell the workers there is work; if the message is lost, their poll finds it."""
+        try:
+            await self._queue.publish(self._wake, b"")
+        except RedisError as exc:
+            _log.warning("job.wake_failed", error=f"{type(exc).__name__}: {exc}")
 
     async def _enqueue(self, job_id: str, project_id: str, owner: str) -> None:
         job = await self._queue.enqueue_job(PROVISION_JOB, project_id, _job_id=job_id)

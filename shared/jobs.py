@@ -28,6 +28,7 @@ __all__ = [
     "parse_job_id",
     "provision_job_id",
     "serialize",
+    "wake_channel",
 ]
 
 PROVISION_JOB = "provision_project"
@@ -80,6 +81,12 @@ async def enqueue_maintenance(queue: ArqRedis, project_id: UUID, *, defer_s: flo
         MAINTAIN_JOB, str(project_id), _job_id=job_id, _defer_by=defer_s or None
     )
     return job_id
+
+
+def wake_channel(queue_name: str) -> str:
+    """The pub/sub channel told whenever jobs were put on ``queue_name``: workers listen
+    there to start them at once instead of at their next poll."""
+    return f"{queue_name}:wake"
 
 
 async def open_queue(settings: RedisSettings) -> ArqRedis:

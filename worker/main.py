@@ -18,6 +18,7 @@ from worker.maintain import maintain_project
 from worker.provision import provision_project
 from worker.reconcile import schedule_maintenance
 from worker.sweeper import sweep_unfinished
+from worker.wakeup import Wakeup
 
 __all__ = ["build_worker"]
 
@@ -34,8 +35,9 @@ def build_worker(
 ) -> Worker:
     """An arq ``Worker`` for provisioning whose jobs share what ``open_state()`` yields.
 
-    The state is entered at startup and left at shutdown. Tests pass ``burst=True``
-    and arq options in ``overrides``.
+    The state is entered at startup and left at shutdown. A job dispatched to the queue
+    starts at once (:mod:`worker.wakeup`), not at the next poll. Tests pass ``burst=True``
+    (polling only) and arq options in ``overrides``.
     """
 
     worker: Worker | None = None
@@ -57,6 +59,10 @@ def build_worker(
         )
         await heartbeat.start()
         stack.push_async_callback(heartbeat.stop)
+        if not burst and worker is not None:  # a burst worker (tests) only polls
+            wakeup = Wakeup(worker, ctx["redis"], redis.queue_name)
+            await wakeup.start()
+            stack.push_async_callback(wakeup.stop)
         _log.info("worker.started", queue=redis.queue_name)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""The worker's :class:`~shared.provisioning.values.ProgressSink`: each outcome, one short commit.
+"""The worker's :class:`~shared.provisioning.values.ProgressSink`: each outcome, one statement
+that commits on its own.
 
 Also reads a project's saved progress back, so a retry resumes where the last
 attempt stopped.
@@ -7,7 +8,9 @@ attempt stopped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -15,7 +18,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.engine import session_scope
+from shared.db.engine import autocommit_scope
 from shared.github.models import ActionsPublicKey, Repository
 from shared.projects import progress, settings_rows
 from shared.projects.models import Project, ProjectSetting
@@ -26,14 +29,31 @@ __all__ = ["DatabaseProgress", "saved_progress"]
 _log = structlog.get_logger(__name__)
 
 
+Write = Callable[[AsyncSession], Awaitable[None]]
+WRITE_AFTER_S = 0.005
+"""How long a reported outcome waits before its write starts, unless it is waited for: the
+GitHub request that follows a step is sent within a millisecond or two."""
+
+
+@dataclass(frozen=True)
+class _SecretSet:
+    """Secret ``name`` is set: consecutive ones are saved in one statement."""
+
+    name: str
+
+
 class DatabaseProgress:
     """Saves each step's outcome for ``project_id``'s ``generation`` as it happens.
 
-    Each write is a short transaction of its own, started at once and run in order
-    in the background, so it overlaps the next GitHub request instead of delaying
-    it; :meth:`drain` waits for them all (a crash before a write lands only means
-    that step is redone, as a crash just before it would). A failed write fails
-    every later one and surfaces in :meth:`drain`.
+    Each write is one statement that commits on its own (``autocommit_scope``), run in
+    order in the background, so it overlaps the next GitHub request instead of delaying
+    it: it starts :data:`WRITE_AFTER_S` after it is reported, by when that request is on
+    its way (the job's event loop is one: a write started at once would spend its CPU
+    in front of the request), or at once when something waits for it (:meth:`drain`).
+    What is reported meanwhile goes out with it on one connection, consecutive secrets in
+    one statement. A crash before a write lands only means that step is redone, as a
+    crash just before it would. A failed write fails every later one and surfaces in
+    :meth:`drain`.
     """
 
     def __init__(
@@ -45,23 +65,55 @@ class DatabaseProgress:
         self._sessionmaker = sessionmaker
         self._project_id = project_id
         self._generation = generation
-        self._last: asyncio.Task[None] | None = None
+        self._pending: list[Write | _SecretSet] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._waited_for = asyncio.Event()
+        self._failed = False
 
-    def _save(self, write: Callable[[AsyncSession], Awaitable[None]]) -> None:
-        before = self._last
+    def _save(self, write: Write | _SecretSet) -> None:
+        if self._failed:  # the writer's error surfaces in drain(); nothing after it is saved
+            return
+        self._pending.append(write)
+        if self._writer is None or self._writer.done():
+            self._waited_for.clear()
+            self._writer = asyncio.create_task(self._write_pending())
 
-        async def run() -> None:
-            if before is not None:
-                await before
-            async with session_scope(self._sessionmaker) as session:
-                await write(session)
+    async def _write_pending(self) -> None:
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._waited_for.wait(), WRITE_AFTER_S)
+            while self._pending:
+                batch, self._pending = self._pending, []
+                async with autocommit_scope(self._sessionmaker) as session:
+                    for write in self._coalesced(batch):
+                        await write(session)
+        except BaseException:
+            self._failed = True
+            self._pending.clear()
+            raise
 
-        self._last = asyncio.create_task(run())
+    def _coalesced(self, batch: Sequence[Write | _SecretSet]) -> Iterator[Write]:
+        """The batch's writes in order, each run of secrets as one."""
+        names: list[str] = []
+        for write in batch:
+            if isinstance(write, _SecretSet):
+                names.append(write.name)
+                continue
+            if names:
+                yield self._secrets_set(names)
+                names = []
+            yield write
+        if names:
+            yield self._secrets_set(names)
+
+    def _secrets_set(self, names: Sequence[str]) -> Write:
+        return partial(progress.record_secrets_set, project_id=self._project_id, names=names)
 
     async def drain(self) -> None:
         """Wait until every outcome reported so far is committed (raises if one failed)."""
-        if self._last is not None:
-            await self._last
+        if self._writer is not None:
+            self._waited_for.set()
+            await self._writer
 
     async def settle(self) -> None:
         """Like :meth:`drain`, but a failed write is only logged: its step is redone later."""
@@ -90,11 +142,15 @@ class DatabaseProgress:
 
     async def create_sending(self, sent_at: datetime) -> None:
         """Save, before the request goes out, when a create request is sent."""
-        await self.drain()
-        async with session_scope(self._sessionmaker) as session:
-            await progress.record_create_sent(
-                session, self._project_id, self._generation, sent_at=sent_at
+        self._save(
+            partial(
+                progress.record_create_sent,
+                project_id=self._project_id,
+                generation=self._generation,
+                sent_at=sent_at,
             )
+        )
+        await self.drain()
 
     async def project_file_committed(self, sha: str, digest: str) -> None:
         """Save the committed ``.project.yaml``'s blob sha and digest."""
@@ -122,7 +178,7 @@ class DatabaseProgress:
 
     async def secret_set(self, name: str) -> None:
         """Mark the secret set and wipe its value."""
-        self._save(partial(progress.record_secret_set, project_id=self._project_id, name=name))
+        self._save(_SecretSet(name))
 
     async def settings_reset(self) -> None:
         """A new repository: every setting back to ``pending``."""

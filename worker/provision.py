@@ -99,7 +99,7 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             project = None
             if generation is not None:
                 project = await lifecycle.start_attempt(
-                    session, project_id, generation, job_try=job_try
+                    session, project_id, generation, job_try=job_try, flush=False
                 )
             if project is None:
                 _log.info("job.nothing_to_do", generation=generation)
@@ -107,19 +107,17 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
             structlog.contextvars.bind_contextvars(attempt=project.attempts)
             # An archive asked between attempts: this one never starts (none is cut short).
             handed_over = await after_ready.hand_over_removal(session, project)
-            if handed_over:
-                pass
-            elif _retried_too_long(project, state.config.retry_for_s):
-                await _fail(session, project, _exhausted(project, state.config.retry_for_s))
-                return "failed"
-            # Values are purged only from failed projects: a retried one runs in generation 2+.
-            elif project.generation > 1 and (
-                purged := await repository.purged_secret_names(session, project.id)
-            ):
-                await _fail(session, project, SecretsPurged(purged).failure())
-                return "failed"
-            else:
-                spec, progress, ciphertexts = await _prepare(session, project)
+            if not handed_over:
+                with session.no_autoflush:  # the attempt's changes go out in one flush, below
+                    stored = await progress_rows.secret_rows(session, project.id)
+                if _retried_too_long(project, state.config.retry_for_s):
+                    await _fail(session, project, _exhausted(project, state.config.retry_for_s))
+                    return "failed"
+                # Values are purged only from failed projects: a retried one runs in generation 2+.
+                if project.generation > 1 and (purged := progress_rows.purged_names(stored)):
+                    await _fail(session, project, SecretsPurged(purged).failure())
+                    return "failed"
+                spec, progress, ciphertexts = await _prepare(session, project, stored)
         if handed_over:
             await enqueue_maintenance(state.fair.queue, project_id)
             _log.info("job.archive_instead")
@@ -153,13 +151,13 @@ async def _attempt(state: WorkerState, job_id: str, job_try: int, project_id: UU
 
 
 async def _prepare(
-    session: AsyncSession, project: Project
+    session: AsyncSession, project: Project, stored: list[progress_rows.SecretRow]
 ) -> tuple[ProjectSpec, Progress, dict[str, bytes]]:
     """What the attempt works from: the spec, what earlier attempts finished, the values."""
     asked_before = project.create_requested_at is not None
     await lifecycle.note_create_requested(session, project)
     await session.flush()
-    spec = await _spec_of(session, project)
+    spec = _spec_of(project, [s.name for s in stored])
     creates = (  # none can exist before the project's first create request
         await progress_rows.sent_creates(session, project.id, project.generation)
         if asked_before
@@ -167,8 +165,7 @@ async def _prepare(
     )
     rows = await settings_rows.setting_rows(session, project.id) if spec.settings else {}
     progress = saved_progress(project, creates, rows)
-    ciphertexts = await repository.pending_secret_values(session, project.id)
-    return spec, progress, ciphertexts
+    return spec, progress, progress_rows.pending_values(stored)
 
 
 async def _unarchive(state: WorkerState, repo_name: str) -> None:
@@ -177,8 +174,7 @@ async def _unarchive(state: WorkerState, repo_name: str) -> None:
         _log.info("job.repo_unarchived", repo=f"{org}/{repo_name}")
 
 
-async def _spec_of(session: AsyncSession, project: Project) -> ProjectSpec:
-    names = [name for name, _ in await repository.secret_states(session, project.id)]
+def _spec_of(project: Project, names: list[str]) -> ProjectSpec:
     return ProjectSpec(
         id=project.id,
         display_name=project.name,
@@ -201,11 +197,11 @@ async def _finish(
         project = await _locked_in_progress(session, project_id)
         if project is None:
             return "skipped"
-        await repository.record_secret_outcomes(
-            session,
-            project.id,
-            {name: (o.state, o.code, o.message) for name, o in result.secrets.items()},
-        )
+        unsaved = {n: o for n, o in result.secrets.items() if o.state != "set"}
+        if unsaved:  # each secret set was saved as it landed (drained before we got here)
+            await repository.record_secret_outcomes(
+                session, project.id, {n: (o.state, o.code, o.message) for n, o in unsaved.items()}
+            )
         await lifecycle.mark_ready(
             session,
             project,
@@ -301,8 +297,9 @@ async def _locked_in_progress(session: AsyncSession, project_id: UUID) -> Projec
 def _retried_too_long(project: Project, retry_for_s: float) -> bool:
     """Whether this generation has been trying for longer than ``WORKER_RETRY_FOR_S``."""
     began = project.generation_started_at
-    assert began is None or isinstance(began, datetime), "flush reads now() back"
-    return began is not None and (datetime.now(UTC) - began).total_seconds() > retry_for_s
+    if not isinstance(began, datetime):  # now(), set by this very attempt: the first one
+        return False
+    return (datetime.now(UTC) - began).total_seconds() > retry_for_s
 
 
 def _exhausted(project: Project, retry_for_s: float, last: Failure | None = None) -> Failure:

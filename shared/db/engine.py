@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from shared.settings import normalize_database_url
 
 __all__ = [
+    "autocommit_scope",
     "create_engine",
     "create_sessionmaker",
     "session_scope",
@@ -42,4 +43,19 @@ async def session_scope(
 ) -> AsyncIterator[AsyncSession]:
     """One transaction: commits when the block succeeds, rolls back when it raises."""
     async with sessionmaker() as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def autocommit_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session whose every statement commits on its own: no ``BEGIN``/``COMMIT`` round trips.
+
+    For writes that are one statement each (a statement is atomic by itself, so a CTE that
+    updates a row and inserts its event holds together). Nothing is rolled back when the
+    block raises: never run statements here that must commit or fail together.
+    """
+    async with sessionmaker() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session

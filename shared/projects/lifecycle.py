@@ -185,12 +185,20 @@ async def accept(
 
 
 async def start_attempt(
-    session: AsyncSession, project_id: uuid.UUID, generation: int, *, job_try: int
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    generation: int,
+    *,
+    job_try: int,
+    flush: bool = True,
 ) -> Project | None:
     """Lock the project and start an attempt (status ``provisioning``).
 
     None, with nothing changed, when the job has nothing to do: the project is
     gone, finished (``ready``/``repo_failed``), or ``generation`` is stale.
+    ``flush=False`` leaves the change to the session's next flush, for a caller that
+    changes the project further first (one UPDATE, its events in one INSERT); until
+    then ``generation_started_at`` may be the SQL ``now()`` of a first attempt.
     """
     project = await repository.get_project(session, project_id, for_update=True)
     if project is None or project.status not in UNFINISHED_STATUSES:
@@ -205,7 +213,12 @@ async def start_attempt(
         project.generation_started_at = func.now()
     _touch(project)
     await repository.add_event(
-        session, project, "attempt_started", {"job_try": job_try}, attempt=project.attempts
+        session,
+        project,
+        "attempt_started",
+        {"job_try": job_try},
+        attempt=project.attempts,
+        flush=flush,
     )
     return project
 

@@ -35,10 +35,8 @@ __all__ = [
     "insert_project",
     "list_events",
     "list_projects",
-    "pending_secret_values",
     "project_page",
     "purge_failed_secrets",
-    "purged_secret_names",
     "record_secret_outcomes",
     "replace_ciphertext",
     "repo_name_in_use",
@@ -114,6 +112,10 @@ async def insert_project(
         idempotency_key=idempotency_key,
         request_fingerprint=request_fingerprint,
         repository_settings=dict(repository_settings or {}),
+        # Known to be NULL: given, so the flush does not read them back after the INSERT.
+        generation_started_at=None,
+        create_requested_at=None,
+        provisioned_at=None,
     )
     session.add(project)
     await session.flush()
@@ -175,8 +177,11 @@ async def add_event(
     kind: str,
     data: Mapping[str, Any] | None = None,
     attempt: int | None = None,
+    *,
+    flush: bool = True,
 ) -> ProjectEvent:
-    """Append an event to the project's history, in its current generation."""
+    """Append an event to the project's history, in its current generation (``flush=False``:
+    inserted with the session's next flush, together with what else changes until then)."""
     event = ProjectEvent(
         project_id=project.id,
         kind=kind,
@@ -185,7 +190,8 @@ async def add_event(
         data=dict(data or {}),
     )
     session.add(event)
-    await session.flush()
+    if flush:
+        await session.flush()
     return event
 
 
@@ -198,17 +204,6 @@ async def add_secrets(
         for name, value in ciphertexts.items()
     )
     await session.flush()
-
-
-async def pending_secret_values(session: AsyncSession, project_id: uuid.UUID) -> dict[str, bytes]:
-    """Ciphertexts of the secrets GitHub does not have yet (``pending`` or ``failed``)."""
-    stmt = select(ProjectSecret.name, ProjectSecret.ciphertext).where(
-        ProjectSecret.project_id == project_id,
-        ProjectSecret.state != SecretState.SET,
-        ProjectSecret.ciphertext.is_not(None),
-    )
-    rows = await session.execute(stmt.order_by(ProjectSecret.name))
-    return {name: value for name, value in rows if value is not None}
 
 
 async def record_secret_outcomes(
@@ -368,17 +363,6 @@ async def purge_failed_secrets(
     for project_id, name in await session.execute(stmt):
         wiped.setdefault(project_id, []).append(name)
     return wiped
-
-
-async def purged_secret_names(session: AsyncSession, project_id: uuid.UUID) -> list[str]:
-    """The project's secrets whose values were purged (they can never be set now)."""
-    stmt = select(ProjectSecret.name).where(
-        ProjectSecret.project_id == project_id,
-        ProjectSecret.error_code == SECRET_PURGED,
-        ProjectSecret.ciphertext.is_(None),
-        ProjectSecret.state != SecretState.SET,
-    )
-    return list((await session.execute(stmt.order_by(ProjectSecret.name))).scalars())
 
 
 async def lock_owner(session: AsyncSession, owner: str) -> None:

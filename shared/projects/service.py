@@ -180,7 +180,9 @@ async def create_project(
     structlog.contextvars.bind_contextvars(project_id=str(project.id))
     jobs.add(project.id, project.generation, project.owner)
     _log.info("project.accepted", repo_name=repo_name, secrets_count=len(secrets))
-    return await project_result(session, project)
+    # Just stored: each setting is pending, as a missing row reads, so none is read back.
+    states = await repository.secret_states(session, project.id)
+    return ProjectResult(ProjectOut.build(project, states), etag(project))
 
 
 async def get_project(
@@ -263,7 +265,8 @@ async def project_result(
 ) -> ProjectResult:
     """The view and ETag of ``project`` (no visibility check: the caller did it)."""
     states = await repository.secret_states(session, project.id)
-    settings = await settings_rows.setting_rows(session, project.id)
+    asked = desired_settings(project.repository_settings or {})
+    settings = await settings_rows.setting_rows(session, project.id) if asked else {}
     return ProjectResult(ProjectOut.build(project, states, settings), etag(project), replayed)
 
 

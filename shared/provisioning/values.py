@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
@@ -43,7 +44,11 @@ class ProjectSpec:
     """The same as entries (``desired_settings(repository)``), in the order they apply."""
 
     def project_file(self) -> bytes:
-        """The ``.project.yaml`` this project's repository must hold."""
+        """The ``.project.yaml`` this project's repository must hold (rendered once)."""
+        return self._project_file
+
+    @cached_property
+    def _project_file(self) -> bytes:
         return render_project_file(
             project_id=self.id,
             name=self.display_name,

@@ -207,7 +207,9 @@ class WorkerSettings(BaseSettings):
     )
     max_jobs: int = Field(default=10, ge=1)
     poll_delay_s: float = Field(
-        default=0.02, gt=0, description="Queue polling; half of it is the mean pickup delay."
+        default=0.02,
+        gt=0,
+        description="Queue polling: deferred jobs, and dispatches whose wake-up was lost.",
     )
     health_check_interval_s: int = Field(default=10, ge=1)
     shutdown_wait_s: int = Field(default=20, ge=0, description="Grace for running jobs.")

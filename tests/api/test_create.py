@@ -311,3 +311,28 @@ async def test_post_without_trailing_slash_is_the_same_endpoint(
     response = await api_client.post("/api/projects", json=body(), headers=bearer(api_tokens.alice))
 
     assert response.status_code == 202
+
+
+async def test_the_created_view_is_what_a_read_shows(
+    api_client: httpx.AsyncClient, api_tokens: ApiTokens
+) -> None:
+    asked = {"topics": ["python"], "variables": {"PYTHON_VERSION": "3.12"}}
+    response = await api_client.post(
+        "/api/projects/",
+        json={
+            "name": "Settings view",
+            "secrets": {"B_KEY": "b", "A_KEY": "a"},
+            "repository": asked,
+        },
+        headers=bearer(api_tokens.alice),
+    )
+    assert response.status_code == 202
+    created = response.json()
+    assert [(s["setting"], s["state"]) for s in created["settings"]] == [
+        ("topics", "pending"),
+        ("variables.PYTHON_VERSION", "pending"),
+    ]
+
+    read = await api_client.get(f"/api/projects/{created['id']}", headers=bearer(api_tokens.alice))
+    assert read.json() == created
+    assert read.headers["ETag"] == response.headers["ETag"]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import repository as token_repository
 from shared.crypto import SecretsCipher, generate_secrets_key, hash_api_token, new_api_token
-from shared.projects import lifecycle, repository
+from shared.projects import lifecycle, progress, repository
 from shared.projects.models import Project, ProjectStatus
 from tests.db.helpers import new_project
 
@@ -190,7 +190,7 @@ async def test_secrets_are_stored_encrypted_and_wiped_once_set(db_session: Async
         assert value.encode() not in dump
         assert value.encode().hex().encode() not in dump
 
-    pending = await repository.pending_secret_values(db_session, project.id)
+    pending = progress.pending_values(await progress.secret_rows(db_session, project.id))
     assert {name: cipher.decrypt(value) for name, value in pending.items()} == plaintexts
 
     await repository.record_secret_outcomes(
@@ -212,7 +212,8 @@ async def test_secrets_are_stored_encrypted_and_wiped_once_set(db_session: Async
     assert api_key.ciphertext is None
     assert db_password.ciphertext is not None
     assert (db_password.error_code, db_password.error_message) == ("invalid", "bad value")
-    assert list(await repository.pending_secret_values(db_session, project.id)) == ["DB_PASSWORD"]
+    stored = await progress.secret_rows(db_session, project.id)
+    assert list(progress.pending_values(stored)) == ["DB_PASSWORD"]
 
 
 async def test_secret_states_of_several_projects_in_one_query(db_session: AsyncSession) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.crypto import SecretsCipher, generate_secrets_key
 from shared.errors import SecretUndecryptable
-from shared.projects import lifecycle, repository
+from shared.projects import lifecycle, progress, repository
 from shared.projects.models import Project
 from shared.projects.secret_keys import purge_expired_secrets, rekey_secrets
 from tests.db.helpers import new_project
@@ -89,8 +89,9 @@ async def test_values_of_long_failed_projects_are_purged_with_an_event(
         assert await purge_expired_secrets(session, retention_days=7) == 1
 
     async with db_sessionmaker() as session:
-        assert await repository.purged_secret_names(session, old_fail.id) == ["API_KEY"]
-        assert await repository.purged_secret_names(session, recent_fail.id) == []
-        assert await repository.pending_secret_values(session, pending.id)
+        stored = {p.id: await progress.secret_rows(session, p.id) for p in (old_fail, recent_fail)}
+        assert progress.purged_names(stored[old_fail.id]) == ["API_KEY"]
+        assert progress.purged_names(stored[recent_fail.id]) == []
+        assert progress.pending_values(await progress.secret_rows(session, pending.id))
         events = [e.kind for e in await repository.list_events(session, old_fail.id, limit=20)]
         assert events[-1] == "secrets_purged"
