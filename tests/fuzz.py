@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,9 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
 
 async def fuzz(max_time: int, workers: int, extra: list[str]) -> int:
     """Run schemathesis for ``max_time`` seconds; its exit code."""
-    async with running_stack("fuzz", sandbox=None, workers=0) as stack:
+    # A webhook secret, so deliveries are checked (401) rather than refused as unconfigured.
+    env = {"GITHUB_WEBHOOK_SECRET": secrets.token_urlsafe(32)}
+    async with running_stack("fuzz", sandbox=None, workers=0, env=env) as stack:
         token = await stack.token("ops", subject="fuzz")
         command = [
             str(Path(sys.executable).with_name("schemathesis")),
